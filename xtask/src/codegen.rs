@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! xtask module `codegen` (work in progress).
+pub fn run(_args: &[String]) -> anyhow::Result<()> { anyhow::bail!("not yet") }
