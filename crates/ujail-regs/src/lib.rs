@@ -9,11 +9,15 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod codegen;
 pub mod insn;
 pub mod regs;
 pub mod signature;
 pub mod table;
+mod table_i386;
+mod table_x86_64;
 
 pub use abi::{Abi, AbiError, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64};
 pub use insn::{decode_syscall_insn, SyscallInsn, SyscallInsnKind};
 pub use regs::{NativeRegs, Registers, RegsI386, RegsX86_64};
+pub use signature::{signature, signature_for, ArgKind};

@@ -116,7 +116,7 @@ pub trait Registers: Copy + std::fmt::Debug {
 /// Sign-extend a raw register value to `i64` per the ABI's word width.
 pub fn sign_extend(abi: Abi, v: u64) -> i64 {
     match abi {
-        Abi::I386 => i64::from((v & 0xffff_ffff) as u32 as i32),
+        Abi::I386 => i64::from(lo32(v).cast_signed()),
         Abi::X86_64 => v.cast_signed(),
     }
 }
@@ -248,5 +248,269 @@ impl Registers for RegsI386 {
             _ => panic!("syscall argument index {i} out of range"),
         };
         *r = v;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn i386_layout() {
+        assert_eq!(size_of::<RegsI386>(), 68);
+        assert_eq!(size_of::<RegsI386>() / 4, 17);
+        let offsets = [
+            offset_of!(RegsI386, ebx),
+            offset_of!(RegsI386, ecx),
+            offset_of!(RegsI386, edx),
+            offset_of!(RegsI386, esi),
+            offset_of!(RegsI386, edi),
+            offset_of!(RegsI386, ebp),
+            offset_of!(RegsI386, eax),
+            offset_of!(RegsI386, xds),
+            offset_of!(RegsI386, xes),
+            offset_of!(RegsI386, xfs),
+            offset_of!(RegsI386, xgs),
+            offset_of!(RegsI386, orig_eax),
+            offset_of!(RegsI386, eip),
+            offset_of!(RegsI386, xcs),
+            offset_of!(RegsI386, eflags),
+            offset_of!(RegsI386, esp),
+            offset_of!(RegsI386, xss),
+        ];
+        let expected: Vec<usize> = (0..17).map(|i| i * 4).collect();
+        assert_eq!(offsets.to_vec(), expected);
+        // The offsets ptrace(PTRACE_PEEKUSER) uses on i386 (asm/ptrace-abi.h).
+        assert_eq!(offset_of!(RegsI386, eax), 6 * 4);
+        assert_eq!(offset_of!(RegsI386, orig_eax), 11 * 4);
+        assert_eq!(offset_of!(RegsI386, eip), 12 * 4);
+        assert_eq!(offset_of!(RegsI386, esp), 15 * 4);
+    }
+
+    #[test]
+    fn x86_64_layout() {
+        assert_eq!(size_of::<RegsX86_64>(), 216);
+        assert_eq!(size_of::<RegsX86_64>() / 8, 27);
+        let offsets = [
+            offset_of!(RegsX86_64, r15),
+            offset_of!(RegsX86_64, r14),
+            offset_of!(RegsX86_64, r13),
+            offset_of!(RegsX86_64, r12),
+            offset_of!(RegsX86_64, rbp),
+            offset_of!(RegsX86_64, rbx),
+            offset_of!(RegsX86_64, r11),
+            offset_of!(RegsX86_64, r10),
+            offset_of!(RegsX86_64, r9),
+            offset_of!(RegsX86_64, r8),
+            offset_of!(RegsX86_64, rax),
+            offset_of!(RegsX86_64, rcx),
+            offset_of!(RegsX86_64, rdx),
+            offset_of!(RegsX86_64, rsi),
+            offset_of!(RegsX86_64, rdi),
+            offset_of!(RegsX86_64, orig_rax),
+            offset_of!(RegsX86_64, rip),
+            offset_of!(RegsX86_64, cs),
+            offset_of!(RegsX86_64, eflags),
+            offset_of!(RegsX86_64, rsp),
+            offset_of!(RegsX86_64, ss),
+            offset_of!(RegsX86_64, fs_base),
+            offset_of!(RegsX86_64, gs_base),
+            offset_of!(RegsX86_64, ds),
+            offset_of!(RegsX86_64, es),
+            offset_of!(RegsX86_64, fs),
+            offset_of!(RegsX86_64, gs),
+        ];
+        let expected: Vec<usize> = (0..27).map(|i| i * 8).collect();
+        assert_eq!(offsets.to_vec(), expected);
+        // asm/ptrace-abi.h: ORIG_RAX 120, RIP 128, CS 136, EFLAGS 144, RSP 152.
+        assert_eq!(offset_of!(RegsX86_64, rax), 80);
+        assert_eq!(offset_of!(RegsX86_64, orig_rax), 120);
+        assert_eq!(offset_of!(RegsX86_64, rip), 128);
+        assert_eq!(offset_of!(RegsX86_64, cs), 136);
+        assert_eq!(offset_of!(RegsX86_64, eflags), 144);
+        assert_eq!(offset_of!(RegsX86_64, rsp), 152);
+    }
+
+    /// The struct `PTRACE_GETREGS` fills is libc's `user_regs_struct`; a
+    /// mismatch would make the kernel write past (or short of) our struct.
+    #[test]
+    fn native_regs_match_libc() {
+        assert_eq!(size_of::<NativeRegs>(), size_of::<libc::user_regs_struct>());
+        assert_eq!(
+            std::mem::align_of::<NativeRegs>(),
+            std::mem::align_of::<libc::user_regs_struct>()
+        );
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn native_regs_offsets_match_libc() {
+        use libc::user_regs_struct as U;
+        assert_eq!(offset_of!(NativeRegs, rax), offset_of!(U, rax));
+        assert_eq!(offset_of!(NativeRegs, orig_rax), offset_of!(U, orig_rax));
+        assert_eq!(offset_of!(NativeRegs, rip), offset_of!(U, rip));
+        assert_eq!(offset_of!(NativeRegs, cs), offset_of!(U, cs));
+        assert_eq!(offset_of!(NativeRegs, rsp), offset_of!(U, rsp));
+        assert_eq!(offset_of!(NativeRegs, gs), offset_of!(U, gs));
+    }
+
+    #[cfg(target_arch = "x86")]
+    #[test]
+    fn native_regs_offsets_match_libc() {
+        use libc::user_regs_struct as U;
+        assert_eq!(offset_of!(NativeRegs, ebx), offset_of!(U, ebx));
+        assert_eq!(offset_of!(NativeRegs, eax), offset_of!(U, eax));
+        assert_eq!(offset_of!(NativeRegs, orig_eax), offset_of!(U, orig_eax));
+        assert_eq!(offset_of!(NativeRegs, eip), offset_of!(U, eip));
+        assert_eq!(offset_of!(NativeRegs, esp), offset_of!(U, esp));
+        assert_eq!(offset_of!(NativeRegs, xss), offset_of!(U, xss));
+    }
+
+    fn x64_with_high_bits() -> RegsX86_64 {
+        RegsX86_64 {
+            rbx: 0xaaaa_aaaa_0000_0001,
+            rcx: 0xaaaa_aaaa_0000_0002,
+            rdx: 0xaaaa_aaaa_0000_0003,
+            rsi: 0xaaaa_aaaa_0000_0004,
+            rdi: 0xaaaa_aaaa_0000_0005,
+            rbp: 0xaaaa_aaaa_0000_0006,
+            r10: 0xbbbb_bbbb_0000_0007,
+            r8: 0xbbbb_bbbb_0000_0008,
+            r9: 0xbbbb_bbbb_0000_0009,
+            ..RegsX86_64::default()
+        }
+    }
+
+    #[test]
+    fn i386_args_on_x86_64_layout_are_rbx_to_rbp_truncated() {
+        let r = x64_with_high_bits();
+        assert_eq!(r.args(Abi::I386), [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn x86_64_args_are_rdi_rsi_rdx_r10_r8_r9() {
+        let r = x64_with_high_bits();
+        assert_eq!(
+            r.args(Abi::X86_64),
+            [
+                0xaaaa_aaaa_0000_0005,
+                0xaaaa_aaaa_0000_0004,
+                0xaaaa_aaaa_0000_0003,
+                0xbbbb_bbbb_0000_0007,
+                0xbbbb_bbbb_0000_0008,
+                0xbbbb_bbbb_0000_0009,
+            ]
+        );
+    }
+
+    #[test]
+    fn set_arg_round_trips_and_hits_the_right_register() {
+        let mut r = RegsX86_64::default();
+        for i in 0..6 {
+            r.set_arg(Abi::X86_64, i, 0x1_0000_0000 + i as u64);
+        }
+        assert_eq!(
+            (r.rdi, r.rsi, r.rdx),
+            (0x1_0000_0000, 0x1_0000_0001, 0x1_0000_0002)
+        );
+        assert_eq!(
+            (r.r10, r.r8, r.r9),
+            (0x1_0000_0003, 0x1_0000_0004, 0x1_0000_0005)
+        );
+        let mut r = RegsX86_64::default();
+        for i in 0..6 {
+            r.set_arg(Abi::I386, i, 0xffff_ffff_0000_0010 + i as u64);
+        }
+        assert_eq!((r.rbx, r.rcx, r.rdx), (0x10, 0x11, 0x12));
+        assert_eq!((r.rsi, r.rdi, r.rbp), (0x13, 0x14, 0x15));
+        let mut r = RegsI386::default();
+        for i in 0..6 {
+            r.set_arg(Abi::I386, i, 0xffff_ffff_0000_0020 + i as u64);
+        }
+        assert_eq!((r.ebx, r.ecx, r.edx), (0x20, 0x21, 0x22));
+        assert_eq!((r.esi, r.edi, r.ebp), (0x23, 0x24, 0x25));
+        assert_eq!(r.args(Abi::I386), [0x20, 0x21, 0x22, 0x23, 0x24, 0x25]);
+    }
+
+    #[test]
+    fn set_ret_negative_reads_back_for_both_abis() {
+        let mut r = RegsX86_64::default();
+        r.set_ret(Abi::X86_64, -13);
+        assert_eq!(r.ret(Abi::X86_64), -13);
+        assert_eq!(r.rax, (-13i64).cast_unsigned());
+
+        let mut r = RegsX86_64::default();
+        r.set_ret(Abi::I386, -13);
+        assert_eq!(r.ret(Abi::I386), -13);
+        assert_eq!(r.rax, 0xffff_fff3, "an i386 result only fills eax");
+
+        let mut r = RegsI386::default();
+        r.set_ret(Abi::I386, -13);
+        assert_eq!(r.ret(Abi::I386), -13);
+        assert_eq!(r.eax, 0xffff_fff3);
+
+        // Large positive i386 results (addresses) stay distinct from errors
+        // only within 32 bits; a full-width x86_64 value is not cut.
+        let mut r = RegsX86_64::default();
+        r.set_ret(Abi::X86_64, 0x7fff_0000_1000);
+        assert_eq!(r.ret(Abi::X86_64), 0x7fff_0000_1000);
+    }
+
+    #[test]
+    fn orig_nr_of_i386_minus_one_is_u64_max() {
+        let r = RegsI386 {
+            orig_eax: 0xffff_ffff,
+            ..RegsI386::default()
+        };
+        assert_eq!(r.orig_nr(), u64::MAX);
+        let r = RegsI386 {
+            orig_eax: 4,
+            ..RegsI386::default()
+        };
+        assert_eq!(r.orig_nr(), 4);
+        let mut r = RegsI386::default();
+        r.set_orig_nr(u64::MAX);
+        assert_eq!(r.orig_eax, 0xffff_ffff);
+    }
+
+    #[test]
+    fn ip_sp_ax_and_mode() {
+        let mut r = RegsX86_64 {
+            rip: 0x40_1000,
+            rsp: 0x7ffd_0000,
+            rax: 39,
+            cs: 0x33,
+            ..RegsX86_64::default()
+        };
+        assert!(!r.is_compat_mode());
+        r.set_ip(r.ip() - 2);
+        assert_eq!(r.rip, 0x40_0ffe);
+        assert_eq!((r.sp(), r.ax()), (0x7ffd_0000, 39));
+        r.cs = 0x23;
+        assert!(r.is_compat_mode());
+
+        let mut r = RegsI386 {
+            eip: 0x0804_9000,
+            esp: 0xbfff_0000,
+            ..RegsI386::default()
+        };
+        assert!(r.is_compat_mode());
+        r.set_ip(r.ip() - 2);
+        assert_eq!(r.eip, 0x0804_8ffe);
+        assert_eq!(r.sp(), 0xbfff_0000);
+        r.set_ax(0x1_0000_0005);
+        assert_eq!(r.eax, 5);
+    }
+
+    #[test]
+    fn sign_extend_and_truncate() {
+        assert_eq!(sign_extend(Abi::I386, 0xffff_ffff), -1);
+        assert_eq!(sign_extend(Abi::I386, 0xdead_0000_0001), 1);
+        assert_eq!(sign_extend(Abi::I386, 0x7fff_ffff), 0x7fff_ffff);
+        assert_eq!(sign_extend(Abi::X86_64, 0xffff_ffff), 0xffff_ffff);
+        assert_eq!(sign_extend(Abi::X86_64, u64::MAX), -1);
+        assert_eq!(truncate(Abi::I386, u64::MAX), 0xffff_ffff);
+        assert_eq!(truncate(Abi::X86_64, u64::MAX), u64::MAX);
     }
 }
