@@ -25,6 +25,10 @@ tasks:
   codegen        regenerate the syscall tables from the kernel headers
   bench          benchmarks (per-syscall cost, forwarded and emulated)
   deps           install what the build and the tests need (rustup targets, apt)
+
+test / test-host options:
+  --skip-lint    skip rustfmt, clippy and xtask's own tests
+  -- ARGS...     passed to the test binaries (e.g. a test name filter)
 ";
 
 fn main() {
