@@ -12,8 +12,8 @@
 //! tracee pointer is [`MemError::Fault`] with the first failing address (the
 //! jail answers `EFAULT`), never a panic.
 //!
-//! Only [`sys`](self) holds unsafe code (the raw ptrace calls); every other
-//! module is `#![forbid(unsafe_code)]` and this root denies it.
+//! Only the private `sys` module holds unsafe code (the raw ptrace calls);
+//! every other module is `#![forbid(unsafe_code)]` and this root denies it.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 

@@ -12,7 +12,10 @@
 //! The open file is bound to the tracee's address space (`mm`) at open time.
 //! After the tracee execs (`PTRACE_EVENT_EXEC`) it has a new one and the old
 //! file reads nothing (every access is a [`MemError::Fault`]): call
-//! [`ProcMem::reopen`] then.
+//! [`ProcMem::reopen`] then. The same holds once the tracee has exited: an
+//! already open file reports [`MemError::Fault`], not [`MemError::Gone`]
+//! (the kernel just transfers nothing); the tracer learns of the exit from
+//! `waitpid`.
 #![forbid(unsafe_code)]
 
 use std::fs::{File, OpenOptions};
