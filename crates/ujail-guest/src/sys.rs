@@ -116,11 +116,10 @@ pub fn waitpid(pid: Pid) -> io::Result<libc::c_int> {
 
 /// Sets `sig` to its default action, unblocks it and raises it.
 pub fn reset_and_raise(sig: libc::c_int) -> io::Result<()> {
-    // SAFETY: SIG_DFL is a valid disposition for any signal number; the
-    // kernel rejects invalid numbers with EINVAL.
-    if unsafe { libc::signal(sig, libc::SIG_DFL) } == libc::SIG_ERR {
-        return Err(io::Error::last_os_error());
-    }
+    // SAFETY: SIG_DFL is a valid disposition for any signal number. The
+    // kernel refuses it (EINVAL) for SIGKILL and SIGSTOP, which cannot be
+    // caught anyway, and for invalid numbers, which raise() reports below.
+    unsafe { libc::signal(sig, libc::SIG_DFL) };
     // SAFETY: `set` is a local sigset_t initialised by sigemptyset before use.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
