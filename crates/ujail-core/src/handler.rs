@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The policy interface: given a decoded call, return a verdict.
+//!
+//! Nothing here knows about ptrace. A handler sees the call (ABI, number,
+//! name, arguments) and the tracee's memory, and decides.
+#![forbid(unsafe_code)]
+
+use ujail_mem::{MemError, RemoteAddr};
+use ujail_regs::Abi;
+
+/// A thread id of a tracee.
+pub type Pid = i32;
+
+/// One system call, as decoded at its entry stop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    /// The thread that made it.
+    pub pid: Pid,
+    /// Its ABI (decided for this call, not for the process).
+    pub abi: Abi,
+    /// Its number in that ABI.
+    pub nr: u64,
+    /// Its name from the generated tables, `None` if unknown.
+    pub name: Option<&'static str>,
+    /// The six argument registers, truncated to the ABI's width.
+    pub args: [u64; 6],
+    /// Instruction pointer after the syscall instruction.
+    pub ip: u64,
+}
+
+/// What to do with a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Let the kernel run it.
+    Forward,
+    /// Let the kernel run it and call [`Handler::on_result`] with the result.
+    ForwardReport,
+    /// Do not run it; the call returns this value.
+    Emulate(i64),
+    /// Do not run it; the call fails with this errno (returns `-errno`).
+    Deny(i32),
+    /// Kill the calling process with SIGKILL.
+    Kill,
+}
+
+/// Access to a stopped tracee's memory, as handlers see it.
+pub trait Memory {
+    /// Fill `buf` from tracee address `addr` (all or nothing).
+    fn read(&mut self, addr: RemoteAddr, buf: &mut [u8]) -> Result<(), MemError>;
+    /// Read a NUL-terminated string of at most `limit` bytes.
+    fn read_cstr(&mut self, addr: RemoteAddr, limit: usize) -> Result<Vec<u8>, MemError>;
+}
+
+/// Something that happened to a tracee other than a system call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// `parent` created `child` (process or thread).
+    Spawned {
+        /// The creator.
+        parent: Pid,
+        /// The new tracee.
+        child: Pid,
+    },
+    /// `pid` completed an exec; `former` is the tid that called execve (it
+    /// differs from `pid` when a non-leader thread execs).
+    Exec {
+        /// The process, after exec.
+        pid: Pid,
+        /// The thread that called execve.
+        former: Pid,
+    },
+    /// A signal is delivered to `pid`.
+    Signal {
+        /// The receiving thread.
+        pid: Pid,
+        /// The signal number.
+        sig: i32,
+    },
+    /// A thread exited normally with `status`.
+    Exited {
+        /// The thread.
+        pid: Pid,
+        /// Its exit status.
+        status: i32,
+    },
+    /// A thread was killed by `sig`.
+    Killed {
+        /// The thread.
+        pid: Pid,
+        /// The signal.
+        sig: i32,
+    },
+}
+
+/// A policy. The tracer calls it at each syscall-entry stop and, for
+/// [`Verdict::ForwardReport`], at the real exit.
+pub trait Handler {
+    /// Decide what to do with `call`.
+    fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict;
+
+    /// The result of a call forwarded with [`Verdict::ForwardReport`]
+    /// (`None` when the call never returned, e.g. the thread died in it).
+    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) {
+        let _ = (call, ret, mem);
+    }
+
+    /// A non-syscall event.
+    fn on_event(&mut self, event: &Event) {
+        let _ = event;
+    }
+}

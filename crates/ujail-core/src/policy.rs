@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Syscall-level policy: allow everything except the calls denied by name.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::fmt;
+
+use ujail_regs::{table, Abi};
+
+use crate::handler::{Call, Handler, Memory, Verdict};
+
+/// A `--deny-syscall` rule that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    /// No ABI has a syscall of this name.
+    UnknownSyscall(String),
+    /// Not an errno name (EACCES) nor a number in 1..=4095.
+    UnknownErrno(String),
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleError::UnknownSyscall(n) => write!(
+                f,
+                "unknown system call `{n}` (not in the i386 or x86_64 table)"
+            ),
+            RuleError::UnknownErrno(e) => write!(
+                f,
+                "unknown errno `{e}` (use a name like EACCES or a number 1-4095)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// Parse an errno given as a name (`EACCES`) or a number (`13`).
+pub fn parse_errno(s: &str) -> Result<i32, RuleError> {
+    if let Ok(n) = s.parse::<i32>() {
+        return if (1..=4095).contains(&n) {
+            Ok(n)
+        } else {
+            Err(RuleError::UnknownErrno(s.to_string()))
+        };
+    }
+    crate::errno::number(&s.to_ascii_uppercase())
+        .ok_or_else(|| RuleError::UnknownErrno(s.to_string()))
+}
+
+/// Allow every call except those denied by name, per ABI.
+#[derive(Debug, Clone, Default)]
+pub struct DenyList {
+    denied: HashMap<(Abi, u64), i32>,
+}
+
+impl DenyList {
+    /// An empty list: everything is forwarded.
+    pub fn new() -> DenyList {
+        DenyList::default()
+    }
+
+    /// Deny syscall `name` with `errno` in every ABI that has it.
+    pub fn deny(&mut self, name: &str, errno: i32) -> Result<(), RuleError> {
+        let mut found = false;
+        for abi in [Abi::I386, Abi::X86_64] {
+            if let Some(nr) = table::number(abi, name) {
+                self.denied.insert((abi, nr), errno);
+                found = true;
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(RuleError::UnknownSyscall(name.to_string()))
+        }
+    }
+
+    /// Parse and add a rule `NAME[=ERRNO]` (errno defaults to EPERM).
+    pub fn add_rule(&mut self, rule: &str) -> Result<(), RuleError> {
+        let (name, errno) = match rule.split_once('=') {
+            Some((n, e)) => (n, parse_errno(e)?),
+            None => (rule, libc::EPERM),
+        };
+        self.deny(name.trim(), errno)
+    }
+}
+
+impl Handler for DenyList {
+    fn on_call(&mut self, call: &Call, _mem: &mut dyn Memory) -> Verdict {
+        match self.denied.get(&(call.abi, call.nr)) {
+            Some(&errno) => Verdict::Deny(errno),
+            None => Verdict::Forward,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ujail_mem::{Access, MemError, RemoteAddr};
+
+    struct NoMem;
+    impl Memory for NoMem {
+        fn read(&mut self, addr: RemoteAddr, _: &mut [u8]) -> Result<(), MemError> {
+            Err(MemError::Fault {
+                op: Access::Read,
+                pid: 0,
+                addr,
+            })
+        }
+        fn read_cstr(&mut self, addr: RemoteAddr, _: usize) -> Result<Vec<u8>, MemError> {
+            Err(MemError::Fault {
+                op: Access::Read,
+                pid: 0,
+                addr,
+            })
+        }
+    }
+
+    fn call(abi: Abi, name: &str) -> Call {
+        let nr = table::number(abi, name).unwrap();
+        Call {
+            pid: 1,
+            abi,
+            nr,
+            name: table::name(abi, nr),
+            args: [0; 6],
+            ip: 0,
+        }
+    }
+
+    #[test]
+    fn denies_by_name_in_each_abi() {
+        let mut p = DenyList::new();
+        p.add_rule("openat=EACCES").unwrap();
+        p.add_rule("socketcall").unwrap();
+        assert_eq!(
+            p.on_call(&call(Abi::X86_64, "openat"), &mut NoMem),
+            Verdict::Deny(libc::EACCES)
+        );
+        assert_eq!(
+            p.on_call(&call(Abi::I386, "openat"), &mut NoMem),
+            Verdict::Deny(libc::EACCES)
+        );
+        assert_eq!(
+            p.on_call(&call(Abi::I386, "socketcall"), &mut NoMem),
+            Verdict::Deny(libc::EPERM)
+        );
+        assert_eq!(
+            p.on_call(&call(Abi::X86_64, "read"), &mut NoMem),
+            Verdict::Forward
+        );
+        // write is 4 on i386 and 1 on x86_64: denying x86_64's write must not
+        // touch i386's exit (1).
+        p.add_rule("write=5").unwrap();
+        assert_eq!(
+            p.on_call(&call(Abi::I386, "exit"), &mut NoMem),
+            Verdict::Forward
+        );
+        assert_eq!(
+            p.on_call(&call(Abi::I386, "write"), &mut NoMem),
+            Verdict::Deny(5)
+        );
+    }
+
+    #[test]
+    fn rejects_bad_rules() {
+        let mut p = DenyList::new();
+        assert_eq!(
+            p.add_rule("nosuchcall"),
+            Err(RuleError::UnknownSyscall("nosuchcall".into()))
+        );
+        assert_eq!(
+            p.add_rule("openat=EBOGUS"),
+            Err(RuleError::UnknownErrno("EBOGUS".into()))
+        );
+        assert_eq!(
+            p.add_rule("openat=0"),
+            Err(RuleError::UnknownErrno("0".into()))
+        );
+        assert_eq!(parse_errno("eacces"), Ok(libc::EACCES));
+    }
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The only place ujail-core talks to the kernel through raw `libc` calls.
+//!
+//! Every function here is a thin, typed wrapper: it converts the C return
+//! convention into `io::Result` and nothing else. Policy and state live
+//! elsewhere. References are to ptrace(2) and wait(2).
+
+use std::ffi::CStr;
+use std::io;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use libc::{c_int, c_long, c_void, pid_t};
+use ujail_regs::NativeRegs;
+
+/// ptrace requests, spelled out so that the i686 and x86_64 builds agree
+/// (the libc crate does not define all of them for both targets).
+pub(crate) mod req {
+    use libc::c_uint;
+    pub const TRACEME: c_uint = 0;
+    pub const GETREGS: c_uint = 12;
+    pub const SETREGS: c_uint = 13;
+    pub const SYSCALL: c_uint = 24;
+    pub const SYSEMU: c_uint = 31;
+    pub const SETOPTIONS: c_uint = 0x4200;
+    pub const GETEVENTMSG: c_uint = 0x4201;
+    pub const GETSIGINFO: c_uint = 0x4202;
+    pub const GET_SYSCALL_INFO: c_uint = 0x420e;
+}
+
+/// `PTRACE_O_*` options (ptrace(2), PTRACE_SETOPTIONS).
+pub(crate) mod opt {
+    pub const TRACESYSGOOD: i32 = 0x01;
+    pub const TRACEFORK: i32 = 0x02;
+    pub const TRACEVFORK: i32 = 0x04;
+    pub const TRACECLONE: i32 = 0x08;
+    pub const TRACEEXEC: i32 = 0x10;
+    pub const EXITKILL: i32 = 0x10_0000;
+}
+
+/// `struct ptrace_syscall_info` (include/uapi/linux/ptrace.h). The union is
+/// flattened into `data`: entry = nr, args[6]; exit = rval, is_error.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawSyscallInfo {
+    pub op: u8,
+    pub pad: [u8; 3],
+    pub arch: u32,
+    pub instruction_pointer: u64,
+    pub stack_pointer: u64,
+    pub data: [u64; 7],
+    pub ret_data: u32,
+    pub pad2: u32,
+}
+
+/// An integer passed in ptrace's `data` argument (signal numbers, option
+/// masks: small and non-negative).
+fn int_data(v: c_int) -> *mut c_void {
+    std::ptr::without_provenance_mut(usize::try_from(v).unwrap_or(0))
+}
+
+fn check(ret: c_long) -> io::Result<c_long> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Resume a stopped tracee with `request` (CONT, SYSCALL or SYSEMU),
+/// delivering `sig` (0 for none).
+pub(crate) fn resume(request: libc::c_uint, pid: pid_t, sig: c_int) -> io::Result<()> {
+    // SAFETY: resume requests take no pointers; `data` carries the signal number.
+    let r = unsafe { libc::ptrace(request, pid, std::ptr::null_mut::<c_void>(), int_data(sig)) };
+    check(r).map(drop)
+}
+
+/// `PTRACE_SETOPTIONS`.
+pub(crate) fn set_options(pid: pid_t, options: c_int) -> io::Result<()> {
+    // SAFETY: SETOPTIONS takes the option mask in `data`, no pointers.
+    let r = unsafe {
+        libc::ptrace(
+            req::SETOPTIONS,
+            pid,
+            std::ptr::null_mut::<c_void>(),
+            int_data(options),
+        )
+    };
+    check(r).map(drop)
+}
+
+/// `PTRACE_GETREGS` into the tracer build's `user_regs_struct`.
+pub(crate) fn get_regs(pid: pid_t) -> io::Result<NativeRegs> {
+    let mut regs = MaybeUninit::<NativeRegs>::zeroed();
+    // SAFETY: NativeRegs is the repr(C) user_regs_struct of this build (layout
+    // tested in ujail-regs); the kernel writes exactly that many bytes.
+    let r = unsafe {
+        libc::ptrace(
+            req::GETREGS,
+            pid,
+            std::ptr::null_mut::<c_void>(),
+            regs.as_mut_ptr().cast::<c_void>(),
+        )
+    };
+    check(r)?;
+    // SAFETY: zero-initialised plain integers, then filled by the kernel.
+    Ok(unsafe { regs.assume_init() })
+}
+
+/// `PTRACE_SETREGS`.
+pub(crate) fn set_regs(pid: pid_t, regs: &NativeRegs) -> io::Result<()> {
+    // SAFETY: the kernel only reads a user_regs_struct from `regs`.
+    let r = unsafe {
+        libc::ptrace(
+            req::SETREGS,
+            pid,
+            std::ptr::null_mut::<c_void>(),
+            std::ptr::from_ref(regs).cast_mut().cast::<c_void>(),
+        )
+    };
+    check(r).map(drop)
+}
+
+/// `PTRACE_GET_SYSCALL_INFO` (Linux 5.3+).
+pub(crate) fn get_syscall_info(pid: pid_t) -> io::Result<RawSyscallInfo> {
+    let mut info = MaybeUninit::<RawSyscallInfo>::zeroed();
+    let size = std::mem::size_of::<RawSyscallInfo>();
+    // SAFETY: `addr` is the buffer size, `data` a buffer of that size; the
+    // kernel writes at most `size` bytes.
+    let r = unsafe {
+        libc::ptrace(
+            req::GET_SYSCALL_INFO,
+            pid,
+            std::ptr::without_provenance_mut::<c_void>(size),
+            info.as_mut_ptr().cast::<c_void>(),
+        )
+    };
+    check(r)?;
+    // SAFETY: plain integers, zero-initialised then (partly) filled.
+    Ok(unsafe { info.assume_init() })
+}
+
+/// `PTRACE_GETEVENTMSG`: the new pid for fork/clone events, the former tid
+/// for exec events.
+pub(crate) fn get_event_msg(pid: pid_t) -> io::Result<u64> {
+    let mut msg: libc::c_ulong = 0;
+    // SAFETY: the kernel writes one unsigned long to `msg`.
+    let r = unsafe {
+        libc::ptrace(
+            req::GETEVENTMSG,
+            pid,
+            std::ptr::null_mut::<c_void>(),
+            std::ptr::from_mut(&mut msg).cast::<c_void>(),
+        )
+    };
+    check(r)?;
+    // c_ulong is 32 bits in the i686 build.
+    #[allow(clippy::useless_conversion)]
+    Ok(u64::from(msg))
+}
+
+/// `PTRACE_GETSIGINFO`. Fails with EINVAL in a group-stop (ptrace(2),
+/// "Group-stop"), which is how group-stops are told from signal-delivery stops.
+pub(crate) fn get_siginfo(pid: pid_t) -> io::Result<libc::siginfo_t> {
+    let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
+    // SAFETY: the kernel writes one siginfo_t.
+    let r = unsafe {
+        libc::ptrace(
+            req::GETSIGINFO,
+            pid,
+            std::ptr::null_mut::<c_void>(),
+            info.as_mut_ptr().cast::<c_void>(),
+        )
+    };
+    check(r)?;
+    // SAFETY: zero-initialised, then filled by the kernel.
+    Ok(unsafe { info.assume_init() })
+}
+
+/// `waitpid(-1, &status, __WALL)`: the next stop or death of any tracee,
+/// threads included. Retries on EINTR.
+pub(crate) fn wait_any() -> io::Result<(pid_t, c_int)> {
+    loop {
+        let mut status: c_int = 0;
+        // SAFETY: status is a valid out-pointer.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL) };
+        if pid >= 0 {
+            return Ok((pid, status));
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// `kill(2)`.
+pub(crate) fn kill(pid: pid_t, sig: c_int) -> io::Result<()> {
+    // SAFETY: plain syscall with integer arguments.
+    let r = unsafe { libc::kill(pid, sig) };
+    check(c_long::from(r)).map(drop)
+}
+
+/// Fork a child that asks to be traced, stops itself, then execs `path`.
+///
+/// Everything the child touches is prepared by the caller before the fork
+/// (the child of a fork may only make async-signal-safe calls). The child
+/// stops with SIGSTOP before `execve`, so the tracer sets its options first
+/// and sees the `execve` as the first traced call. If `execve` fails the child
+/// exits with 127; the tracer sees the failed call's result.
+pub(crate) fn fork_traced(
+    path: &CStr,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> io::Result<pid_t> {
+    debug_assert!(argv.last().is_some_and(|p| p.is_null()));
+    debug_assert!(envp.last().is_some_and(|p| p.is_null()));
+    // SAFETY: fork in a single-threaded tracer; the child below only makes
+    // async-signal-safe calls on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if pid == 0 {
+        // SAFETY: child side: ptrace/raise/execve/_exit are async-signal-safe;
+        // argv and envp are NULL-terminated arrays of valid C strings.
+        unsafe {
+            if libc::ptrace(
+                req::TRACEME,
+                0,
+                std::ptr::null_mut::<c_void>(),
+                std::ptr::null_mut::<c_void>(),
+            ) == -1
+            {
+                libc::_exit(125);
+            }
+            libc::raise(libc::SIGSTOP);
+            libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            libc::_exit(127);
+        }
+    }
+    Ok(pid)
+}
+
+/// The pid that [`forward_signals`]' handler relays to.
+static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn relay(sig: c_int) {
+    let pid = FORWARD_TO.load(Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill(2) is async-signal-safe.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
+/// Relay SIGINT, SIGTERM, SIGHUP and SIGQUIT received by ujail to `pid`.
+///
+/// The handler only calls kill(2), so it is async-signal-safe, and it needs no
+/// cooperation from the wait loop (no lost wake-up while ujail is blocked in
+/// waitpid). SA_RESTART keeps that waitpid going.
+pub(crate) fn forward_signals(pid: pid_t) -> io::Result<()> {
+    FORWARD_TO.store(pid, Ordering::Relaxed);
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: a zeroed sigaction with a valid handler and SA_RESTART.
+        let r = unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = relay as extern "C" fn(c_int) as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut sa.sa_mask);
+            libc::sigaction(sig, &sa, std::ptr::null_mut())
+        };
+        check(c_long::from(r))?;
+    }
+    Ok(())
+}

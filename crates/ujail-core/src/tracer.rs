@@ -1,0 +1,593 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The `sysemu` engine: the hybrid PTRACE_SYSEMU / PTRACE_SYSCALL loop.
+//!
+//! Every tracee thread runs under `PTRACE_SYSEMU`, so each system call stops
+//! at its entry and the kernel will skip it. At that stop the handler decides:
+//!
+//! * **emulate / deny** — write the result into `eax`/`rax`, resume with
+//!   `PTRACE_SYSEMU`: one stop per call;
+//! * **forward** — resume with `PTRACE_SYSCALL`. The next stop is the exit of
+//!   the *skipped* call; there `ax = orig_ax` and `ip -=` the length of the
+//!   syscall instruction (the kernel's own restart step), resume with
+//!   `PTRACE_SYSCALL`: the tracee executes the instruction again, the kernel
+//!   now really runs it (real entry stop, real exit stop), then
+//!   `PTRACE_SYSEMU` again.
+//!
+//! The real entry stop is checked against the approved call: between the
+//! skipped exit and the real entry a signal handler may run and make calls of
+//! its own. A signal delivered there drops the approval altogether (the
+//! rewound instruction comes back as a fresh `PTRACE_SYSEMU` entry and is
+//! judged again), and any real entry that is not the approved call is judged
+//! by the handler like any other; if refused it is cancelled (`orig_ax = -1`)
+//! and its result written at the exit stop.
+//!
+//! Each thread's position in this dance is an explicit [`ThreadState`]; the
+//! kernel's own `PTRACE_GET_SYSCALL_INFO` op (entry or exit) is checked
+//! against it at every stop, and any disagreement kills the tracee (fail
+//! closed) instead of guessing.
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::io;
+
+use ujail_mem::{MemError, PeekPoke, ProcMem, RemoteAddr, TraceeMem};
+use ujail_regs::{decode_syscall_insn, table, Abi, AbiError, Registers};
+
+use crate::error::Error;
+use crate::handler::{Call, Event, Handler, Memory, Pid, Verdict};
+use crate::stop::{PtraceEvent, Stop};
+use crate::sys;
+
+const SYSCALL_INFO_ENTRY: u8 = 1;
+const SYSCALL_INFO_EXIT: u8 = 2;
+
+/// How a jailed program ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The program exited with this status.
+    Exited(i32),
+    /// The program was killed by this signal.
+    Killed(i32),
+    /// The program's own `execve` failed with this errno (the child exited
+    /// without running it).
+    ExecFailed(i32),
+}
+
+impl Outcome {
+    /// The exit status ujail reports: the program's own, 128+N for signal N,
+    /// 127 for a program that was not found and 126 for one that could not
+    /// be executed.
+    pub fn exit_status(self) -> i32 {
+        match self {
+            Outcome::Exited(c) => c,
+            Outcome::Killed(s) => 128 + s,
+            Outcome::ExecFailed(e) if e == libc::ENOENT => 127,
+            Outcome::ExecFailed(_) => 126,
+        }
+    }
+}
+
+/// A call approved for forwarding, with what the rewind needs.
+#[derive(Debug, Clone)]
+struct Approved {
+    call: Call,
+    /// Length of the syscall instruction (what ip moves back by).
+    insn_len: u8,
+    /// Report the result to the handler.
+    report: bool,
+    /// This is the root's first execve: its failure is the program's.
+    root_exec: bool,
+}
+
+/// Where one tracee thread stands. Named after what the *next* syscall stop
+/// must be.
+#[derive(Debug, Clone)]
+enum ThreadState {
+    /// Auto-attached child whose initial SIGSTOP has not been seen yet.
+    New,
+    /// Resumed with `PTRACE_SYSEMU`: the next syscall stop is an entry the
+    /// kernel will skip.
+    Emu,
+    /// Approved at a SYSEMU entry and resumed with `PTRACE_SYSCALL`: the next
+    /// syscall stop is the exit of the skipped call.
+    SkippedExit(Approved),
+    /// Rewound: the next syscall stop is the real entry of the call.
+    RealEntry(Approved),
+    /// The kernel runs the call: the next syscall stop is its real exit.
+    RealExit(Approved),
+    /// A call refused at a real entry was cancelled (`orig_ax = -1`); write
+    /// `ret` at its exit stop.
+    Cancelled {
+        /// The call's ABI (for the width of the result).
+        abi: Abi,
+        /// The value the call returns.
+        ret: i64,
+    },
+}
+
+impl ThreadState {
+    /// The request that resumes a thread in this state.
+    fn resume_request(&self) -> libc::c_uint {
+        match self {
+            ThreadState::New | ThreadState::Emu => sys::req::SYSEMU,
+            _ => sys::req::SYSCALL,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Thread {
+    state: ThreadState,
+    /// `/proc/PID/mem`, opened on first use and dropped at exec (new mm).
+    mem: Option<ProcMem>,
+}
+
+impl Thread {
+    fn new(state: ThreadState) -> Thread {
+        Thread { state, mem: None }
+    }
+}
+
+/// Tracee memory for handlers: `/proc/PID/mem` when it can be opened,
+/// `PTRACE_PEEKDATA` otherwise.
+struct StoppedMemory<'a> {
+    pid: Pid,
+    proc_mem: &'a mut Option<ProcMem>,
+}
+
+impl Memory for StoppedMemory<'_> {
+    fn read(&mut self, addr: RemoteAddr, buf: &mut [u8]) -> Result<(), MemError> {
+        if self.proc_mem.is_none() {
+            *self.proc_mem = ProcMem::open(self.pid).ok();
+        }
+        match self.proc_mem.as_mut() {
+            Some(m) => m.read(addr, buf),
+            None => PeekPoke::new(self.pid).read(addr, buf),
+        }
+    }
+
+    fn read_cstr(&mut self, addr: RemoteAddr, limit: usize) -> Result<Vec<u8>, MemError> {
+        if self.proc_mem.is_none() {
+            *self.proc_mem = ProcMem::open(self.pid).ok();
+        }
+        match self.proc_mem.as_mut() {
+            Some(m) => m.read_cstr(addr, limit),
+            None => PeekPoke::new(self.pid).read_cstr(addr, limit),
+        }
+    }
+}
+
+/// Why a call's ABI could not be decided, or why this build cannot handle it.
+#[derive(Debug)]
+enum Undecided {
+    /// Deny the call (fail closed) with this reason.
+    Abi(AbiError),
+    /// The call is of an ABI this tracer build cannot follow (a 64-bit call
+    /// under the i686 build): kill the process.
+    Unsupported(Abi),
+}
+
+/// The tracer: owns the handler and the state of every tracee thread.
+#[derive(Debug)]
+pub struct Tracer<H> {
+    handler: H,
+    threads: HashMap<Pid, Thread>,
+    root: Pid,
+    /// The root has completed its first exec (its program is running).
+    root_execed: bool,
+    outcome: Option<Outcome>,
+    /// Problems that made the tracer kill a tracee, reported at the end.
+    errors: Vec<String>,
+}
+
+impl<H: Handler> Tracer<H> {
+    /// A tracer for `root`, which must be stopped at its initial SIGSTOP
+    /// (see [`crate::spawn`]) with the ptrace options set.
+    pub(crate) fn new(handler: H, root: Pid) -> Tracer<H> {
+        let mut threads = HashMap::new();
+        threads.insert(root, Thread::new(ThreadState::Emu));
+        Tracer {
+            handler,
+            threads,
+            root,
+            root_execed: false,
+            outcome: None,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The handler (e.g. to flush a log after the run).
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
+    /// Problems that made the tracer kill tracees (one line each).
+    pub fn errors(&self) -> &[String] {
+        &self.errors
+    }
+
+    /// Run until every tracee is gone; return how the root program ended.
+    pub fn run(&mut self) -> Result<Outcome, Error> {
+        sys::resume(sys::req::SYSEMU, self.root, 0)
+            .map_err(|e| Error::new("PTRACE_SYSEMU", self.root, e))?;
+        loop {
+            let (pid, status) = match sys::wait_any() {
+                Ok(r) => r,
+                Err(e) if e.raw_os_error() == Some(libc::ECHILD) => break,
+                Err(e) => return Err(Error::new("waitpid", -1, e)),
+            };
+            let stop = Stop::from_wait_status(status);
+            if let Err(e) = self.on_stop(pid, stop) {
+                if e.is_gone() {
+                    // Died under us (SIGKILL, exit of the thread group): its
+                    // death is reported by waitpid next.
+                    continue;
+                }
+                // Anything unexpected: never let the tracee run unwatched.
+                self.errors.push(format!("{e}; killed tracee {pid}"));
+                let _ = sys::kill(pid, libc::SIGKILL);
+            }
+        }
+        Ok(self.outcome.unwrap_or(Outcome::Killed(libc::SIGKILL)))
+    }
+
+    fn on_stop(&mut self, pid: Pid, stop: Stop) -> Result<(), Error> {
+        match stop {
+            Stop::Exited(status) => {
+                self.on_death(pid, Event::Exited { pid, status });
+                if pid == self.root && self.outcome.is_none() {
+                    self.outcome = Some(Outcome::Exited(status));
+                }
+                Ok(())
+            }
+            Stop::Killed(sig) => {
+                self.on_death(pid, Event::Killed { pid, sig });
+                if pid == self.root && self.outcome.is_none() {
+                    self.outcome = Some(Outcome::Killed(sig));
+                }
+                Ok(())
+            }
+            Stop::Event(ev) => self.on_event_stop(pid, ev),
+            Stop::Signal(sig) => self.on_signal_stop(pid, sig),
+            Stop::Syscall => self.on_syscall_stop(pid),
+        }
+    }
+
+    fn on_death(&mut self, pid: Pid, event: Event) {
+        if let Some(t) = self.threads.remove(&pid) {
+            if let ThreadState::SkippedExit(a)
+            | ThreadState::RealEntry(a)
+            | ThreadState::RealExit(a) = t.state
+            {
+                if a.report {
+                    let mut proc_mem = None;
+                    let mut mem = StoppedMemory {
+                        pid,
+                        proc_mem: &mut proc_mem,
+                    };
+                    self.handler.on_result(&a.call, None, &mut mem);
+                }
+            }
+        }
+        self.handler.on_event(&event);
+    }
+
+    fn thread(&mut self, pid: Pid) -> &mut Thread {
+        // A pid we have not seen is an auto-attached child whose stop arrived
+        // before its parent's PTRACE_EVENT_FORK/CLONE stop.
+        self.threads
+            .entry(pid)
+            .or_insert_with(|| Thread::new(ThreadState::New))
+    }
+
+    fn resume(&mut self, pid: Pid, sig: i32) -> Result<(), Error> {
+        let request = self.thread(pid).state.resume_request();
+        sys::resume(request, pid, sig).map_err(|e| Error::new("ptrace resume", pid, e))
+    }
+
+    fn on_event_stop(&mut self, pid: Pid, ev: PtraceEvent) -> Result<(), Error> {
+        match ev {
+            PtraceEvent::Fork | PtraceEvent::Vfork | PtraceEvent::Clone => {
+                let msg = sys::get_event_msg(pid)
+                    .map_err(|e| Error::new("PTRACE_GETEVENTMSG", pid, e))?;
+                let child = Pid::try_from(msg).map_err(|_| {
+                    Error::new(
+                        "PTRACE_GETEVENTMSG",
+                        pid,
+                        io::Error::other(format!("child pid {msg} out of range")),
+                    )
+                })?;
+                self.thread(child);
+                self.handler
+                    .on_event(&Event::Spawned { parent: pid, child });
+            }
+            PtraceEvent::Exec => {
+                let msg = sys::get_event_msg(pid)
+                    .map_err(|e| Error::new("PTRACE_GETEVENTMSG", pid, e))?;
+                let former = Pid::try_from(msg).unwrap_or(pid);
+                if former != pid {
+                    // A non-leader thread exec'd and took over the leader's
+                    // pid (ptrace(2), "execve(2) under ptrace").
+                    if let Some(t) = self.threads.remove(&former) {
+                        self.threads.insert(pid, t);
+                    }
+                }
+                // New address space: the old /proc/PID/mem handle is stale.
+                self.thread(pid).mem = None;
+                if pid == self.root {
+                    self.root_execed = true;
+                }
+                self.handler.on_event(&Event::Exec { pid, former });
+            }
+            PtraceEvent::Other(code) => {
+                return Err(Error::new(
+                    "ptrace event",
+                    pid,
+                    io::Error::other(format!("unexpected PTRACE_EVENT {code}")),
+                ));
+            }
+        }
+        self.resume(pid, 0)
+    }
+
+    fn on_signal_stop(&mut self, pid: Pid, sig: i32) -> Result<(), Error> {
+        let thread = self.thread(pid);
+        if matches!(thread.state, ThreadState::New) && sig == libc::SIGSTOP {
+            // The initial stop of an auto-attached child: suppress it and
+            // start the child under SYSEMU.
+            thread.state = ThreadState::Emu;
+            return self.resume(pid, 0);
+        }
+        if matches!(thread.state, ThreadState::New) {
+            thread.state = ThreadState::Emu;
+        }
+        match sys::get_siginfo(pid) {
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                // Group-stop (ptrace(2), "Group-stop"): do not inject. Without
+                // PTRACE_SEIZE the tracee continues; job control stops of a
+                // jailed program are not kept.
+                self.resume(pid, 0)
+            }
+            Err(e) => Err(Error::new("PTRACE_GETSIGINFO", pid, e)),
+            Ok(_) => {
+                // Signal-delivery stop: re-inject the signal.
+                if let ThreadState::RealEntry(_) = thread.state {
+                    // The call was rewound but not yet re-executed; the
+                    // handler runs first. Drop the approval: after the handler
+                    // the instruction comes back as a fresh SYSEMU entry.
+                    thread.state = ThreadState::Emu;
+                }
+                self.handler.on_event(&Event::Signal { pid, sig });
+                self.resume(pid, sig)
+            }
+        }
+    }
+
+    fn on_syscall_stop(&mut self, pid: Pid) -> Result<(), Error> {
+        let info = sys::get_syscall_info(pid)
+            .map_err(|e| Error::new("PTRACE_GET_SYSCALL_INFO", pid, e))?;
+        let state = self.thread(pid).state.clone();
+        match (info.op, state) {
+            (SYSCALL_INFO_ENTRY, ThreadState::Emu | ThreadState::New) => {
+                self.on_emu_entry(pid, &info)
+            }
+            (SYSCALL_INFO_ENTRY, ThreadState::RealEntry(approved)) => {
+                self.on_real_entry(pid, &info, approved)
+            }
+            (SYSCALL_INFO_EXIT, ThreadState::SkippedExit(approved)) => {
+                self.on_skipped_exit(pid, approved)
+            }
+            (SYSCALL_INFO_EXIT, ThreadState::RealExit(approved)) => {
+                self.on_real_exit(pid, &info, &approved)
+            }
+            (SYSCALL_INFO_EXIT, ThreadState::Cancelled { abi, ret }) => {
+                let mut regs =
+                    sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
+                regs.set_ret(abi, ret);
+                sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+                self.thread(pid).state = ThreadState::Emu;
+                self.resume(pid, 0)
+            }
+            (op, state) => Err(Error::new(
+                "syscall stop",
+                pid,
+                io::Error::other(format!(
+                    "kernel reports syscall stop op {op} while the thread is in state {state:?}"
+                )),
+            )),
+        }
+    }
+
+    /// Decide the ABI of the call at this entry stop and decode it.
+    ///
+    /// The kernel's `arch` is cross-checked with the instruction before ip.
+    /// The three syscall instructions encode the same in 32- and 64-bit
+    /// code, so the decoding mode follows the reported arch; a 64-bit process
+    /// issuing `int $0x80` is reported as i386 and decodes as int 0x80.
+    fn decode(&mut self, pid: Pid, info: &sys::RawSyscallInfo) -> Result<(Call, u8), Undecided> {
+        let nr = info.data[0];
+        let ip = info.instruction_pointer;
+        let bitness = if info.arch == ujail_regs::AUDIT_ARCH_X86_64 {
+            64
+        } else {
+            32
+        };
+        let mut bytes = [0u8; 2];
+        let insn = ip
+            .checked_sub(2)
+            .and_then(|at| PeekPoke::new(pid).read(RemoteAddr(at), &mut bytes).ok())
+            .and_then(|()| decode_syscall_insn(&bytes, bitness));
+        let abi = Abi::decide(info.arch, nr, insn).map_err(Undecided::Abi)?;
+        if cfg!(target_arch = "x86") && abi == Abi::X86_64 {
+            return Err(Undecided::Unsupported(abi));
+        }
+        let args = std::array::from_fn(|i| ujail_regs::regs::truncate(abi, info.data[i + 1]));
+        let call = Call {
+            pid,
+            abi,
+            nr,
+            name: table::name(abi, nr),
+            args,
+            ip,
+        };
+        Ok((call, insn.map_or(2, |i| i.len)))
+    }
+
+    fn on_emu_entry(&mut self, pid: Pid, info: &sys::RawSyscallInfo) -> Result<(), Error> {
+        self.thread(pid).state = ThreadState::Emu;
+        let (call, insn_len) = match self.decode(pid, info) {
+            Ok(d) => d,
+            Err(Undecided::Abi(why)) => {
+                self.errors
+                    .push(format!("tracee {pid}: call denied with ENOSYS: {why}"));
+                let abi = Abi::from_audit_arch(info.arch).unwrap_or(Abi::I386);
+                return self.answer(pid, abi, -i64::from(libc::ENOSYS));
+            }
+            Err(Undecided::Unsupported(abi)) => {
+                self.errors.push(format!(
+                    "tracee {pid} made a {abi} system call, which this {} build of ujail cannot trace: killed",
+                    std::env::consts::ARCH
+                ));
+                return sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e));
+            }
+        };
+        let verdict = self.judge(pid, &call);
+        match verdict {
+            Verdict::Forward | Verdict::ForwardReport => {
+                let report = verdict == Verdict::ForwardReport;
+                let root_exec = self.is_root_exec(&call);
+                self.thread(pid).state = ThreadState::SkippedExit(Approved {
+                    call,
+                    insn_len,
+                    report,
+                    root_exec,
+                });
+                self.resume(pid, 0)
+            }
+            Verdict::Emulate(ret) => self.answer(pid, call.abi, ret),
+            Verdict::Deny(errno) => self.answer(pid, call.abi, -i64::from(errno)),
+            Verdict::Kill => sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e)),
+        }
+    }
+
+    fn judge(&mut self, pid: Pid, call: &Call) -> Verdict {
+        let thread = self
+            .threads
+            .entry(pid)
+            .or_insert_with(|| Thread::new(ThreadState::Emu));
+        let mut mem = StoppedMemory {
+            pid,
+            proc_mem: &mut thread.mem,
+        };
+        self.handler.on_call(call, &mut mem)
+    }
+
+    /// The root's own first execve: its result tells whether the program ran.
+    fn is_root_exec(&self, call: &Call) -> bool {
+        call.pid == self.root
+            && !self.root_execed
+            && matches!(call.name, Some("execve" | "execveat"))
+    }
+
+    /// Emulate: the skipped call returns `ret`.
+    fn answer(&mut self, pid: Pid, abi: Abi, ret: i64) -> Result<(), Error> {
+        let mut regs = sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
+        regs.set_ret(abi, ret);
+        sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+        self.thread(pid).state = ThreadState::Emu;
+        self.resume(pid, 0)
+    }
+
+    /// Exit stop of the skipped call: rewind so the instruction runs again.
+    fn on_skipped_exit(&mut self, pid: Pid, approved: Approved) -> Result<(), Error> {
+        let mut regs = sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
+        regs.set_ax(regs.orig_nr());
+        regs.set_ip(regs.ip().wrapping_sub(u64::from(approved.insn_len)));
+        sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+        self.thread(pid).state = ThreadState::RealEntry(approved);
+        self.resume(pid, 0)
+    }
+
+    /// Real entry: it must be the approved call; anything else is judged anew.
+    fn on_real_entry(
+        &mut self,
+        pid: Pid,
+        info: &sys::RawSyscallInfo,
+        approved: Approved,
+    ) -> Result<(), Error> {
+        let decoded = self.decode(pid, info);
+        let same = matches!(&decoded, Ok((call, _)) if *call == approved.call);
+        if same {
+            self.thread(pid).state = ThreadState::RealExit(approved);
+            return self.resume(pid, 0);
+        }
+        // Not the call that was approved: this one has not been judged.
+        let verdict = match &decoded {
+            Ok((call, _)) => self.judge(pid, call),
+            Err(Undecided::Abi(_)) => Verdict::Deny(libc::ENOSYS),
+            Err(Undecided::Unsupported(_)) => Verdict::Kill,
+        };
+        match (verdict, decoded) {
+            (Verdict::Forward | Verdict::ForwardReport, Ok((call, insn_len))) => {
+                let report = verdict == Verdict::ForwardReport;
+                let root_exec = self.is_root_exec(&call);
+                self.thread(pid).state = ThreadState::RealExit(Approved {
+                    call,
+                    insn_len,
+                    report,
+                    root_exec,
+                });
+                self.resume(pid, 0)
+            }
+            (Verdict::Kill, _) | (Verdict::Forward | Verdict::ForwardReport, Err(_)) => {
+                sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e))
+            }
+            (v, d) => {
+                let ret = match v {
+                    Verdict::Emulate(r) => r,
+                    Verdict::Deny(e) => -i64::from(e),
+                    _ => -i64::from(libc::ENOSYS),
+                };
+                let abi = d
+                    .map(|(c, _)| c.abi)
+                    .unwrap_or_else(|_| Abi::from_audit_arch(info.arch).unwrap_or(Abi::I386));
+                // Cancel the call the kernel is about to run: orig_ax = -1
+                // makes it skip (like seccomp's SECCOMP_RET_ERRNO path), and
+                // the exit stop then carries our result.
+                let mut regs =
+                    sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
+                regs.set_orig_nr(u64::MAX);
+                sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+                self.thread(pid).state = ThreadState::Cancelled { abi, ret };
+                self.resume(pid, 0)
+            }
+        }
+    }
+
+    /// Real exit: report the result if asked, then back to SYSEMU.
+    fn on_real_exit(
+        &mut self,
+        pid: Pid,
+        info: &sys::RawSyscallInfo,
+        approved: &Approved,
+    ) -> Result<(), Error> {
+        let ret = ujail_regs::regs::sign_extend(approved.call.abi, info.data[0]);
+        if approved.root_exec && ret < 0 && !self.root_execed {
+            let errno = i32::try_from(-ret).unwrap_or(libc::ENOEXEC);
+            self.outcome = Some(Outcome::ExecFailed(errno));
+        }
+        if approved.report {
+            let thread = self
+                .threads
+                .entry(pid)
+                .or_insert_with(|| Thread::new(ThreadState::Emu));
+            let mut mem = StoppedMemory {
+                pid,
+                proc_mem: &mut thread.mem,
+            };
+            self.handler.on_result(&approved.call, Some(ret), &mut mem);
+        }
+        self.thread(pid).state = ThreadState::Emu;
+        self.resume(pid, 0)
+    }
+}
