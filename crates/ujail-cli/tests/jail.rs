@@ -1,0 +1,1723 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Main integration suite of the `ujail` command, run on the host (x86_64 and i686
+//! builds) and inside the i386 VM: the guest programs of `crates/ujail-guest` and the
+//! i386 busybox under `ujail run` / `ujail trace`, compared with running them bare.
+//!
+//! Every jailed command runs under a watchdog (`common::run_with_timeout`, or
+//! [`wait_timeout`] for the processes the signal tests spawn themselves). Each check
+//! names the guest flavour it ran, and a test collects all its failures before it
+//! fails, so one run shows every broken flavour at once.
+#![forbid(unsafe_code)]
+
+mod common;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use common::Guest;
+
+/// Watchdog for one jailed command, seconds. Generous: the VM runs under TCG.
+const WATCHDOG: u64 = 90;
+
+/// The i386 busybox (Debian busybox-static:i386 on the host, the VM's own inside it).
+const BUSYBOX: &str = "/bin/busybox";
+
+// ---------------------------------------------------------------------------
+// helpers
+// ---------------------------------------------------------------------------
+
+/// The flavour of a guest: `x86_64-dyn`, `i686-static`, ...
+fn flavour(g: &Guest) -> String {
+    g.name.to_owned()
+}
+
+/// Whether the guest is a 64-bit program.
+fn is_64(g: &Guest) -> bool {
+    g.abi == "x86_64"
+}
+
+/// Whether the guest is statically linked.
+fn is_static(g: &Guest) -> bool {
+    g.is_static
+}
+
+/// The ABI name the log shows for the guest's native calls.
+fn log_abi(g: &Guest) -> &'static str {
+    g.abi
+}
+
+/// All guests of this build; fails when the build's set is incomplete.
+fn all_guests() -> Vec<Guest> {
+    let gs = common::guests();
+    let mut want = vec!["i686-dyn", "i686-static"];
+    if cfg!(target_arch = "x86_64") {
+        want.extend(["x86_64-dyn", "x86_64-static"]);
+    }
+    for w in &want {
+        assert!(
+            gs.iter().any(|g| flavour(g) == *w),
+            "guest flavour {w} missing from common::guests(): {:?}",
+            gs.iter().map(flavour).collect::<Vec<_>>()
+        );
+    }
+    gs
+}
+
+/// The guest of one flavour (panics when it is missing).
+fn guest(fl: &str) -> Guest {
+    all_guests()
+        .into_iter()
+        .find(|g| flavour(g) == fl)
+        .unwrap_or_else(|| panic!("guest flavour {fl} not built"))
+}
+
+/// Static guests only: a denied `openat` stops the dynamic loader from opening libc.
+fn static_guests() -> Vec<Guest> {
+    all_guests().into_iter().filter(is_static).collect()
+}
+
+fn run(cmd: Command) -> Output {
+    let mut cmd = cmd;
+    common::run_with_timeout(&mut cmd, WATCHDOG)
+}
+
+/// `PROG ARGS` without ujail.
+fn bare<S: AsRef<OsStr>>(prog: impl AsRef<OsStr>, args: &[S]) -> Output {
+    let mut c = Command::new(prog);
+    c.args(args);
+    run(c)
+}
+
+/// `ujail OPTS... -- PROG ARGS`.
+fn ujail_cmd<S: AsRef<OsStr>, T: AsRef<OsStr>>(
+    opts: &[T],
+    prog: impl AsRef<OsStr>,
+    args: &[S],
+) -> Command {
+    let mut c = Command::new(common::ujail_bin());
+    c.args(opts).arg("--").arg(prog).args(args);
+    c
+}
+
+/// `ujail run -- PROG ARGS`.
+fn jailed<S: AsRef<OsStr>>(prog: impl AsRef<OsStr>, args: &[S]) -> Output {
+    run(ujail_cmd(&["run"], prog, args))
+}
+
+/// The status a shell would report: the exit code, or 128 + signal.
+fn shell_status(s: ExitStatus) -> i32 {
+    s.code()
+        .or_else(|| s.signal().map(|n| 128 + n))
+        .unwrap_or(-1)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// One-line summary of an output for failure messages.
+fn show(o: &Output) -> String {
+    format!(
+        "status {:?} (shell {}), stdout {:?}, stderr {:?}",
+        o.status,
+        shell_status(o.status),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+/// Collects failures; `finish` panics with all of them.
+#[derive(Default)]
+struct Failures(Vec<String>);
+
+impl Failures {
+    fn check(&mut self, ok: bool, msg: impl FnOnce() -> String) {
+        if !ok {
+            self.0.push(msg());
+        }
+    }
+    fn finish(self) {
+        assert!(
+            self.0.is_empty(),
+            "{} failure(s):\n  {}",
+            self.0.len(),
+            self.0.join("\n  ")
+        );
+    }
+}
+
+/// Same stdout and same status under `ujail run` as bare; returns the jailed output.
+fn compare(f: &mut Failures, what: &str, prog: &Path, args: &[&str]) -> Output {
+    let b = bare(prog, args);
+    let j = jailed(prog, args);
+    f.check(
+        j.stdout == b.stdout && shell_status(j.status) == shell_status(b.status),
+        || {
+            format!(
+                "{what}: `ujail run -- {} {}` differs from bare run\n    bare:   {}\n    jailed: {}",
+                prog.display(),
+                args.join(" "),
+                show(&b),
+                show(&j)
+            )
+        },
+    );
+    j
+}
+
+static TMP_SEQ: AtomicUsize = AtomicUsize::new(0);
+
+/// A scratch directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!(
+            "ujail-test-{tag}-{}-{}",
+            std::process::id(),
+            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("create temp dir");
+        Self(p)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    /// Writes a file with the given mode and returns its path.
+    fn file(&self, name: &str, content: &[u8], mode: u32) -> PathBuf {
+        let p = self.0.join(name);
+        fs::write(&p, content).expect("write temp file");
+        fs::set_permissions(&p, fs::Permissions::from_mode(mode)).expect("chmod temp file");
+        p
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Splits a text log line into its pid and the rest (`ABI NAME(...) = ...`).
+fn split_pid(line: &str) -> Option<(u32, &str)> {
+    let (pid, rest) = line.split_once(' ')?;
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((pid.parse().ok()?, rest))
+}
+
+/// Whether the text log has a line `^\d+ {abi} {call}$`.
+fn has_call(log: &str, abi: &str, call: &str) -> bool {
+    let want = format!("{abi} {call}");
+    log.lines()
+        .any(|l| split_pid(l).is_some_and(|(_, rest)| rest == want))
+}
+
+/// Pids of the text log lines whose rest is `{abi} {call}`.
+fn pids_of(log: &str, abi: &str, call: &str) -> Vec<u32> {
+    let want = format!("{abi} {call}");
+    log.lines()
+        .filter_map(split_pid)
+        .filter(|(_, rest)| *rest == want)
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// Replaces each line's pid by `P<n>`, n numbering pids in order of first appearance.
+fn normalise_pids(log: &str) -> Vec<String> {
+    let mut seen: Vec<u32> = Vec::new();
+    log.lines()
+        .map(|l| match split_pid(l) {
+            Some((pid, rest)) => {
+                let n = seen.iter().position(|&p| p == pid).unwrap_or_else(|| {
+                    seen.push(pid);
+                    seen.len() - 1
+                });
+                format!("P{n} {rest}")
+            }
+            None => l.to_owned(),
+        })
+        .collect()
+}
+
+/// `ujail trace --log FILE [EXTRA] -- PROG ARGS`: (output, log text).
+fn trace(extra: &[&str], prog: &Path, args: &[&str]) -> (Output, String) {
+    let dir = TempDir::new("trace");
+    let log = dir.path().join("log");
+    let mut opts: Vec<&OsStr> = vec![OsStr::new("trace"), OsStr::new("--log"), log.as_os_str()];
+    opts.extend(extra.iter().map(OsStr::new));
+    let o = run(ujail_cmd(&opts, prog, args));
+    let text =
+        fs::read_to_string(&log).unwrap_or_else(|e| format!("<no log {}: {e}>", log.display()));
+    (o, text)
+}
+
+/// Waits for a child under a watchdog: kills it (and so, by PTRACE_O_EXITKILL, its
+/// tracees) after `secs`, returning `None`.
+fn wait_timeout(child: &mut Child, secs: u64) -> Option<ExitStatus> {
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            return Some(s);
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+// ---------------------------------------------------------------------------
+// hand-made ELF programs (no libc: a handful of instructions)
+// ---------------------------------------------------------------------------
+
+/// A minimal ELF32 executable for `machine` whose code is `mov ebx,42; mov eax,1
+/// (exit); int $0x80`.
+fn elf32_exit42(machine: u16) -> Vec<u8> {
+    let base: u32 = 0x0804_8000;
+    let code: &[u8] = &[0xbb, 42, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0xcd, 0x80];
+    let total = u32::try_from(52 + 32 + code.len()).expect("small");
+    let mut v = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    v.extend(2u16.to_le_bytes()); // e_type EXEC
+    v.extend(machine.to_le_bytes());
+    v.extend(1u32.to_le_bytes()); // e_version
+    v.extend((base + 52 + 32).to_le_bytes()); // e_entry
+    v.extend(52u32.to_le_bytes()); // e_phoff
+    v.extend(0u32.to_le_bytes()); // e_shoff
+    v.extend(0u32.to_le_bytes()); // e_flags
+    v.extend(52u16.to_le_bytes()); // e_ehsize
+    v.extend(32u16.to_le_bytes()); // e_phentsize
+    v.extend(1u16.to_le_bytes()); // e_phnum
+    v.extend(40u16.to_le_bytes()); // e_shentsize
+    v.extend(0u16.to_le_bytes()); // e_shnum
+    v.extend(0u16.to_le_bytes()); // e_shstrndx
+    v.extend(1u32.to_le_bytes()); // p_type LOAD
+    v.extend(0u32.to_le_bytes()); // p_offset
+    v.extend(base.to_le_bytes()); // p_vaddr
+    v.extend(base.to_le_bytes()); // p_paddr
+    v.extend(total.to_le_bytes()); // p_filesz
+    v.extend(total.to_le_bytes()); // p_memsz
+    v.extend(5u32.to_le_bytes()); // p_flags R+X
+    v.extend(0x1000u32.to_le_bytes()); // p_align
+    v.extend(code);
+    v
+}
+
+/// A minimal ELF64 x86_64 executable: `mov edi,42; mov eax,60 (exit); syscall`.
+fn elf64_exit42() -> Vec<u8> {
+    let base: u64 = 0x40_0000;
+    let code: &[u8] = &[0xbf, 42, 0, 0, 0, 0xb8, 60, 0, 0, 0, 0x0f, 0x05];
+    let total = u64::try_from(64 + 56 + code.len()).expect("small");
+    let mut v = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    v.extend(2u16.to_le_bytes()); // e_type EXEC
+    v.extend(62u16.to_le_bytes()); // e_machine x86_64
+    v.extend(1u32.to_le_bytes()); // e_version
+    v.extend((base + 64 + 56).to_le_bytes()); // e_entry
+    v.extend(64u64.to_le_bytes()); // e_phoff
+    v.extend(0u64.to_le_bytes()); // e_shoff
+    v.extend(0u32.to_le_bytes()); // e_flags
+    v.extend(64u16.to_le_bytes()); // e_ehsize
+    v.extend(56u16.to_le_bytes()); // e_phentsize
+    v.extend(1u16.to_le_bytes()); // e_phnum
+    v.extend(64u16.to_le_bytes()); // e_shentsize
+    v.extend(0u16.to_le_bytes()); // e_shnum
+    v.extend(0u16.to_le_bytes()); // e_shstrndx
+    v.extend(1u32.to_le_bytes()); // p_type LOAD
+    v.extend(5u32.to_le_bytes()); // p_flags R+X
+    v.extend(0u64.to_le_bytes()); // p_offset
+    v.extend(base.to_le_bytes()); // p_vaddr
+    v.extend(base.to_le_bytes()); // p_paddr
+    v.extend(total.to_le_bytes()); // p_filesz
+    v.extend(total.to_le_bytes()); // p_memsz
+    v.extend(0x1000u64.to_le_bytes()); // p_align
+    v.extend(code);
+    v
+}
+
+/// Checks a ujail error: the status, and one stderr line that names `needle`.
+fn check_error(f: &mut Failures, what: &str, o: &Output, codes: &[i32], needle: &str) {
+    let err = text(&o.stderr);
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    let code = shell_status(o.status);
+    f.check(codes.contains(&code), || {
+        format!("{what}: expected exit status {codes:?}, got {}", show(o))
+    });
+    // Ujail's own errors (125..=127) are one line; a clap usage error (2) may add a hint.
+    let one_line = code == 2 || lines.len() == 1;
+    f.check(one_line && lines.iter().any(|l| l.contains(needle)), || {
+        format!(
+            "{what}: expected a one-line message naming {needle:?}, got {}",
+            show(o)
+        )
+    });
+}
+
+// ---------------------------------------------------------------------------
+// run: the guests behave as without ujail
+// ---------------------------------------------------------------------------
+
+mod run {
+    use super::*;
+
+    /// The expected bare output of a guest subcommand: (stdout, status).
+    fn expected(g: &Guest, cmd: &str) -> (&'static str, i32) {
+        match cmd {
+            "hello" => ("hello\n", 0),
+            "raw-write" => ("raw\n", 0),
+            "int80" => ("int80\n", 0),
+            "sysenter" if is_64(g) => ("unsupported\n", 2),
+            "sysenter" => ("sysenter\n", 0),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn write_paths_match_baseline() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            for cmd in ["hello", "raw-write", "int80", "sysenter"] {
+                let what = format!("{} {cmd}", flavour(&g));
+                let (out, st) = expected(&g, cmd);
+                let b = bare(&g.path, &[cmd]);
+                f.check(
+                    text(&b.stdout) == out && shell_status(b.status) == st,
+                    || {
+                        format!(
+                            "{what}: the guest itself is broken (bare run): {}",
+                            show(&b)
+                        )
+                    },
+                );
+                let j = compare(&mut f, &what, &g.path, &[cmd]);
+                // Without --log nothing is logged.
+                f.check(j.stderr == b.stderr, || {
+                    format!("{what}: ujail run wrote to stderr: {}", show(&j))
+                });
+            }
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn engine_sysemu_flag() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let o = run(ujail_cmd(
+                &["run", "--engine", "sysemu"],
+                &g.path,
+                &["hello"],
+            ));
+            f.check(
+                text(&o.stdout) == "hello\n" && o.status.code() == Some(0),
+                || {
+                    format!(
+                        "{}: ujail run --engine sysemu -- hello: {}",
+                        flavour(&g),
+                        show(&o)
+                    )
+                },
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn getpid_reports_real_ids() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let o = jailed(&g.path, &["getpid"]);
+            let out = text(&o.stdout);
+            let ok = out
+                .trim()
+                .strip_prefix("pid ")
+                .and_then(|r| r.split_once(" ppid "))
+                .is_some_and(|(p, q)| {
+                    p.parse::<u32>().is_ok_and(|p| p > 1) && q.parse::<u32>().is_ok()
+                });
+            f.check(ok && o.status.code() == Some(0), || {
+                format!("{} getpid: {}", flavour(&g), show(&o))
+            });
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn benchmark_loop_runs() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let o = jailed(&g.path, &["getppid-loop", "2000"]);
+            f.check(
+                text(&o.stdout) == "done 2000\n" && o.status.code() == Some(0),
+                || format!("{} getppid-loop 2000: {}", flavour(&g), show(&o)),
+            );
+        }
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// exit status
+// ---------------------------------------------------------------------------
+
+mod exit_status {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            for n in ["0", "3", "255"] {
+                let what = format!("{} exit {n}", flavour(&g));
+                let j = compare(&mut f, &what, &g.path, &["exit", n]);
+                f.check(j.status.code() == n.parse().ok(), || {
+                    format!("{what}: expected status {n}: {}", show(&j))
+                });
+            }
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn killed_by_signal_is_128_plus_n() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            for (args, want) in [
+                (&["kill-self", "9"][..], 137),
+                (&["kill-self", "15"][..], 143),
+                (&["segv"][..], 139),
+            ] {
+                let what = format!("{} {}", flavour(&g), args.join(" "));
+                let b = bare(&g.path, args);
+                f.check(shell_status(b.status) == want, || {
+                    format!(
+                        "{what}: the guest itself is broken (bare run): {}",
+                        show(&b)
+                    )
+                });
+                let j = jailed(&g.path, args);
+                f.check(j.status.code() == Some(want), || {
+                    format!("{what}: expected ujail to exit {want}: {}", show(&j))
+                });
+            }
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn nonexistent_program_is_127() {
+        let mut f = Failures::default();
+        let path = "/nonexistent-ujail-test/prog";
+        check_error(&mut f, path, &jailed(path, &["x"]), &[127], path);
+        let name = "ujail-test-no-such-program";
+        check_error(&mut f, name, &jailed(name, &["x"]), &[127], name);
+        f.finish();
+    }
+
+    #[test]
+    fn not_executable_is_126() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("noexec");
+        let p = dir.file("script", b"#!/bin/sh\necho hi\n", 0o644);
+        let s = p.to_string_lossy().into_owned();
+        check_error(
+            &mut f,
+            "file without x bit",
+            &jailed(&p, &["x"]),
+            &[126],
+            &s,
+        );
+        f.finish();
+    }
+
+    #[test]
+    fn non_elf_without_shebang_is_126() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("nonelf");
+        let p = dir.file("text", b"this is not a program\n", 0o755);
+        let s = p.to_string_lossy().into_owned();
+        check_error(
+            &mut f,
+            "non-ELF file",
+            &jailed(&p, &[] as &[&str]),
+            &[126],
+            &s,
+        );
+        f.finish();
+    }
+
+    #[test]
+    fn shebang_script_runs() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("script");
+        let p = dir.file(
+            "script",
+            format!("#!{BUSYBOX} sh\necho script \"$1\"\nexit 5\n").as_bytes(),
+            0o755,
+        );
+        let j = compare(&mut f, "#! script", &p, &["ok"]);
+        f.check(
+            text(&j.stdout) == "script ok\n" && j.status.code() == Some(5),
+            || format!("#! script: {}", show(&j)),
+        );
+        f.finish();
+    }
+
+    #[test]
+    fn foreign_machine_is_126() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("arm");
+        let p = dir.file("arm-prog", &elf32_exit42(40), 0o755);
+        let s = p.to_string_lossy().into_owned();
+        check_error(&mut f, "ARM ELF", &jailed(&p, &[] as &[&str]), &[126], &s);
+        f.finish();
+    }
+
+    /// A libc-free i386 program (`int $0x80` exit) runs on every build.
+    #[test]
+    fn tiny_i386_elf() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("tiny32");
+        let p = dir.file("tiny32", &elf32_exit42(3), 0o755);
+        let j = compare(&mut f, "tiny i386 ELF", &p, &[] as &[&str]);
+        f.check(j.status.code() == Some(42), || {
+            format!("tiny i386 ELF: {}", show(&j))
+        });
+        let (o, log) = trace(&[], &p, &[]);
+        f.check(
+            o.status.code() == Some(42) && has_call(&log, "i386", "exit(42) = ?"),
+            || {
+                format!(
+                    "tiny i386 ELF: trace log lacks `i386 exit(42) = ?`: {}\nlog:\n{log}",
+                    show(&o)
+                )
+            },
+        );
+        f.finish();
+    }
+
+    /// A libc-free x86_64 program: runs under the x86_64 build, and is refused with a
+    /// message about 64 bits by the i686 build.
+    #[test]
+    fn tiny_x86_64_elf() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("tiny64");
+        let p = dir.file("tiny64", &elf64_exit42(), 0o755);
+        let j = jailed(&p, &[] as &[&str]);
+        if cfg!(target_arch = "x86_64") {
+            f.check(j.status.code() == Some(42), || {
+                format!("tiny x86_64 ELF: {}", show(&j))
+            });
+        } else {
+            check_error(
+                &mut f,
+                "tiny x86_64 ELF under the i686 build",
+                &j,
+                &[126],
+                "64",
+            );
+            let s = p.to_string_lossy().into_owned();
+            check_error(
+                &mut f,
+                "tiny x86_64 ELF under the i686 build",
+                &j,
+                &[126],
+                &s,
+            );
+        }
+        f.finish();
+    }
+
+    /// The i686 build on the (64-bit) host refuses a real 64-bit program.
+    #[test]
+    fn host_64_bit_program_under_i686_build() {
+        if cfg!(target_arch = "x86_64") || common::in_vm() {
+            // x86_64 build: runs it (see real_programs.rs); VM: no 64-bit program
+            // exists there, tiny_x86_64_elf covers the refusal.
+            return;
+        }
+        let mut f = Failures::default();
+        let j = jailed("/bin/true", &[] as &[&str]);
+        check_error(&mut f, "/bin/true under the i686 build", &j, &[126], "64");
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// processes: fork, vfork, clone3, threads, exec chains
+// ---------------------------------------------------------------------------
+
+mod processes {
+    use super::*;
+
+    fn sorted_lines(b: &[u8]) -> Vec<String> {
+        let mut v: Vec<String> = text(b).lines().map(str::to_owned).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn fork_children() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} fork 5", flavour(&g));
+            let j = jailed(&g.path, &["fork", "5"]);
+            let mut want: Vec<String> = (0..5).map(|i| format!("child {i}")).collect();
+            want.push("reaped 5".into());
+            want.sort();
+            f.check(
+                sorted_lines(&j.stdout) == want && j.status.code() == Some(0),
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn vfork_child() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} vfork", flavour(&g));
+            let j = compare(&mut f, &what, &g.path, &["vfork"]);
+            f.check(text(&j.stdout) == "vfork child 7\n", || {
+                format!("{what}: {}", show(&j))
+            });
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn clone3_child() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} clone3", flavour(&g));
+            let j = compare(&mut f, &what, &g.path, &["clone3"]);
+            let out = text(&j.stdout);
+            f.check(
+                out == "clone3 child 3\n" || out == "clone3 ENOSYS\n",
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn many_threads_making_syscalls() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} threads 8 200", flavour(&g));
+            let j = jailed(&g.path, &["threads", "8", "200"]);
+            f.check(
+                text(&j.stdout) == "threads 8 200 ok\n" && j.status.code() == Some(0),
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+
+    /// `exec` chain across ABIs: on the x86_64 build i386 → x86_64 → i386, on the i686
+    /// build static → dynamic → static.
+    fn chain() -> Vec<Guest> {
+        if cfg!(target_arch = "x86_64") {
+            vec![guest("i686-static"), guest("x86_64-dyn"), guest("i686-dyn")]
+        } else {
+            vec![
+                guest("i686-static"),
+                guest("i686-dyn"),
+                guest("i686-static"),
+            ]
+        }
+    }
+
+    fn chain_args(c: &[Guest]) -> Vec<String> {
+        let mut args = Vec::new();
+        for g in &c[1..] {
+            args.push("exec".to_owned());
+            args.push(g.path.to_string_lossy().into_owned());
+        }
+        args.push("hello".into());
+        args
+    }
+
+    #[test]
+    fn exec_chain() {
+        let mut f = Failures::default();
+        let c = chain();
+        let args = chain_args(&c);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let names: Vec<String> = c.iter().map(flavour).collect();
+        let what = format!("exec chain {}", names.join(" → "));
+        let j = compare(&mut f, &what, &c[0].path, &args);
+        f.check(
+            text(&j.stdout) == "hello\n" && j.status.code() == Some(0),
+            || format!("{what}: {}", show(&j)),
+        );
+        // The trace shows each program's calls with its own ABI.
+        let (o, log) = trace(&[], &c[0].path, &args);
+        f.check(o.status.code() == Some(0), || {
+            format!("{what} (trace): {}", show(&o))
+        });
+        let last = c.last().expect("chain");
+        f.check(
+            has_call(&log, log_abi(last), "write(1, \"hello\\n\", 6) = 6"),
+            || {
+                format!(
+                    "{what}: trace lacks the {} hello write\nlog:\n{log}",
+                    log_abi(last)
+                )
+            },
+        );
+        for abi in c.iter().map(log_abi) {
+            f.check(
+                log.lines()
+                    .filter_map(split_pid)
+                    .any(|(_, r)| r.starts_with(&format!("{abi} "))),
+                || format!("{what}: trace has no {abi} call\nlog:\n{log}"),
+            );
+        }
+        f.check(
+            log.lines()
+                .filter_map(split_pid)
+                .any(|(_, r)| r.contains("execve(")),
+            || format!("{what}: trace shows no execve\nlog:\n{log}"),
+        );
+        f.finish();
+    }
+
+    /// A failing exec inside the jail reports the error, the program goes on.
+    #[test]
+    fn exec_failure() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} exec /nonexistent", flavour(&g));
+            let j = compare(
+                &mut f,
+                &what,
+                &g.path,
+                &["exec", "/nonexistent-ujail-test", "x"],
+            );
+            f.check(
+                text(&j.stdout) == "exec: No such file or directory\n"
+                    && j.status.code() == Some(126),
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// signals
+// ---------------------------------------------------------------------------
+
+mod signals {
+    use super::*;
+
+    #[test]
+    fn handlers_making_syscalls() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} signals", flavour(&g));
+            let j = compare(&mut f, &what, &g.path, &["signals"]);
+            f.check(
+                text(&j.stdout).ends_with("signals ok\n") && j.status.code() == Some(0),
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+
+    /// The pid of a process whose parent is `parent` and whose executable is `exe`.
+    fn jailed_child(parent: u32, exe: &Path) -> Option<u32> {
+        let exe = fs::canonicalize(exe).ok()?;
+        for e in fs::read_dir("/proc").ok()?.flatten() {
+            let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // "pid (comm) state ppid ...": comm may hold spaces, split after ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            if ppid == Some(parent)
+                && fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe)
+            {
+                return Some(pid);
+            }
+        }
+        None
+    }
+
+    /// Sends `sig` (a name like TERM) to `pid` with kill(1), falling back to busybox.
+    fn send(sig: &str, pid: u32) -> bool {
+        let pid = pid.to_string();
+        let arg = format!("-{sig}");
+        match Command::new("kill").args([&arg, &pid]).status() {
+            Ok(s) => s.success(),
+            Err(_) => Command::new(BUSYBOX)
+                .args(["kill", &arg, &pid])
+                .status()
+                .is_ok_and(|s| s.success()),
+        }
+    }
+
+    #[test]
+    fn forwarded_to_the_jailed_program() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            for (sig, n) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
+                let what = format!("{} sleep 30, SIG{sig} to ujail", flavour(&g));
+                let mut child = ujail_cmd(&["run"], &g.path, &["sleep", "30"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .expect("spawn ujail");
+                // Wait until the jailed program runs (exec done), under a watchdog.
+                let end = Instant::now() + Duration::from_secs(30);
+                let mut running = None;
+                while running.is_none() && Instant::now() < end {
+                    if let Ok(Some(_)) = child.try_wait() {
+                        break;
+                    }
+                    running = jailed_child(child.id(), &g.path);
+                    if running.is_none() {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                }
+                if running.is_none() {
+                    let st = wait_timeout(&mut child, 0);
+                    f.check(false, || {
+                        format!("{what}: the jailed program never ran (ujail: {st:?})")
+                    });
+                    continue;
+                }
+                // Give it a moment to get into its sleep.
+                std::thread::sleep(Duration::from_millis(200));
+                let started = Instant::now();
+                f.check(send(sig, child.id()), || format!("{what}: kill failed"));
+                let st = wait_timeout(&mut child, 10);
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                f.check(st.is_some_and(|s| s.code() == Some(128 + n)), || {
+                    format!(
+                        "{what}: expected ujail to exit {} within 10 s, got {st:?} after {:?}, stderr {err:?}",
+                        128 + n,
+                        started.elapsed()
+                    )
+                });
+            }
+        }
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// deny
+// ---------------------------------------------------------------------------
+
+mod deny {
+    use super::*;
+
+    /// `ujail run --deny-syscall openat=V --deny-syscall open=V -- GUEST open GUEST`:
+    /// i386 glibc may use either call, so both names are denied.
+    fn open_denied(g: &Guest, value: Option<&str>, extra: &[&OsStr]) -> Output {
+        let mut opts: Vec<&OsStr> = vec![OsStr::new("run")];
+        opts.extend_from_slice(extra);
+        let (a, b) = match value {
+            Some(v) => (format!("openat={v}"), format!("open={v}")),
+            None => ("openat".to_owned(), "open".to_owned()),
+        };
+        let mut c = Command::new(common::ujail_bin());
+        c.args(&opts)
+            .args(["--deny-syscall", &a, "--deny-syscall", &b, "--"])
+            .arg(&g.path)
+            .arg("open")
+            .arg(&g.path);
+        run(c)
+    }
+
+    #[test]
+    fn open_allowed_without_deny() {
+        let mut f = Failures::default();
+        for g in static_guests() {
+            let what = format!("{} open", flavour(&g));
+            let j = compare(&mut f, &what, &g.path, &["open", &g.path.to_string_lossy()]);
+            f.check(text(&j.stdout) == "open ok\n", || {
+                format!("{what}: {}", show(&j))
+            });
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn deny_with_errno_names_and_numbers() {
+        let mut f = Failures::default();
+        for g in static_guests() {
+            for (value, msg) in [
+                (Some("EACCES"), "open: Permission denied\n"),
+                (None, "open: Operation not permitted\n"),
+                (Some("2"), "open: No such file or directory\n"),
+            ] {
+                let what = format!("{} open, denied with {value:?}", flavour(&g));
+                let j = open_denied(&g, value, &[]);
+                f.check(text(&j.stdout) == msg && j.status.code() == Some(1), || {
+                    format!("{what}: expected {msg:?} and status 1: {}", show(&j))
+                });
+            }
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn denied_call_in_text_log() {
+        let mut f = Failures::default();
+        for g in static_guests() {
+            let what = format!("{} open, denied, --log", flavour(&g));
+            let dir = TempDir::new("denylog");
+            let log = dir.path().join("log");
+            let j = open_denied(&g, Some("EACCES"), &[OsStr::new("--log"), log.as_os_str()]);
+            f.check(text(&j.stdout) == "open: Permission denied\n", || {
+                format!("{what}: {}", show(&j))
+            });
+            let log = fs::read_to_string(&log).unwrap_or_default();
+            let quoted = format!("\"{}\"", g.path.display());
+            let quoted = if quoted.len() > 34 {
+                // Strings are cut after 32 bytes: match the start only.
+                quoted[..20].to_owned()
+            } else {
+                quoted
+            };
+            let line = log.lines().find(|l| {
+                split_pid(l).is_some_and(|(_, r)| {
+                    r.starts_with(&format!("{} open", log_abi(&g))) && r.contains(&quoted)
+                })
+            });
+            f.check(
+                line.is_some_and(|l| l.ends_with(" [denied]") && l.contains("EACCES")),
+                || format!("{what}: expected a `{} open...({quoted}...) = -1 EACCES ... [denied]` line, found {line:?}\nlog:\n{log}", log_abi(&g)),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn denied_call_in_json_log() {
+        let mut f = Failures::default();
+        for g in static_guests() {
+            let what = format!("{} open, denied, json log", flavour(&g));
+            let dir = TempDir::new("denyjson");
+            let log = dir.path().join("log");
+            let j = open_denied(
+                &g,
+                Some("EACCES"),
+                &[
+                    OsStr::new("--log"),
+                    log.as_os_str(),
+                    OsStr::new("--log-format"),
+                    OsStr::new("json"),
+                ],
+            );
+            f.check(text(&j.stdout) == "open: Permission denied\n", || {
+                format!("{what}: {}", show(&j))
+            });
+            let log = fs::read_to_string(&log).unwrap_or_default();
+            let denied: Vec<json::Value> = log
+                .lines()
+                .filter_map(|l| json::parse(l).ok())
+                .filter(|v| v.get("verdict").and_then(json::Value::as_str) == Some("deny"))
+                .collect();
+            f.check(
+                denied.iter().any(|v| {
+                    v.get("errno").and_then(json::Value::as_str) == Some("EACCES")
+                        && matches!(
+                            v.get("name").and_then(json::Value::as_str),
+                            Some("open" | "openat")
+                        )
+                }),
+                || format!("{what}: no denied open/openat record with errno EACCES\nlog:\n{log}"),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn unknown_names_are_errors() {
+        let mut f = Failures::default();
+        let g = &all_guests()[0];
+        for (value, needle) in [
+            ("no_such_syscall_xyz", "no_such_syscall_xyz"),
+            ("openat=ENOTANERRNO", "ENOTANERRNO"),
+        ] {
+            let o = run(ujail_cmd(
+                &["run", "--deny-syscall", value],
+                &g.path,
+                &["hello"],
+            ));
+            check_error(
+                &mut f,
+                &format!("--deny-syscall {value}"),
+                &o,
+                &[125, 2],
+                needle,
+            );
+            f.check(o.stdout.is_empty(), || {
+                format!(
+                    "--deny-syscall {value}: the program ran anyway: {}",
+                    show(&o)
+                )
+            });
+        }
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// trace
+// ---------------------------------------------------------------------------
+
+mod trace_log {
+    use super::*;
+
+    #[test]
+    fn hello_text_log() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} hello (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["hello"]);
+            f.check(
+                text(&o.stdout) == "hello\n" && o.status.code() == Some(0),
+                || format!("{what}: {}", show(&o)),
+            );
+            let abi = log_abi(&g);
+            f.check(has_call(&log, abi, "write(1, \"hello\\n\", 6) = 6"), || {
+                format!("{what}: no `^\\d+ {abi} write(1, \"hello\\n\", 6) = 6$` line\nlog:\n{log}")
+            });
+            f.check(has_call(&log, abi, "exit_group(0) = ?"), || {
+                format!("{what}: no `{abi} exit_group(0) = ?` line\nlog:\n{log}")
+            });
+            f.check(log.lines().all(|l| split_pid(l).is_some()), || {
+                format!("{what}: a log line does not start with a pid\nlog:\n{log}")
+            });
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn log_defaults_to_stderr() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} hello (trace to stderr)", flavour(&g));
+            let o = run(ujail_cmd(&["trace"], &g.path, &["hello"]));
+            let err = text(&o.stderr);
+            f.check(
+                text(&o.stdout) == "hello\n"
+                    && has_call(&err, log_abi(&g), "write(1, \"hello\\n\", 6) = 6"),
+                || format!("{what}: {}", show(&o)),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn run_with_log_logs_every_call() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} hello (run --log)", flavour(&g));
+            let dir = TempDir::new("runlog");
+            let log = dir.path().join("log");
+            let mut opts: Vec<&OsStr> = vec![OsStr::new("run"), OsStr::new("--log")];
+            opts.push(log.as_os_str());
+            let o = run(ujail_cmd(&opts, &g.path, &["hello"]));
+            let log = fs::read_to_string(&log).unwrap_or_default();
+            f.check(
+                text(&o.stdout) == "hello\n"
+                    && o.stderr.is_empty()
+                    && has_call(&log, log_abi(&g), "write(1, \"hello\\n\", 6) = 6"),
+                || format!("{what}: {}\nlog:\n{log}", show(&o)),
+            );
+        }
+        f.finish();
+    }
+
+    /// The ABI is per call: a 64-bit program's `int $0x80` is an i386 write.
+    #[test]
+    fn raw_instructions_abi_per_call() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let abi = log_abi(&g);
+            let mut cases = vec![
+                ("raw-write", abi, "write(1, \"raw\\n\", 4) = 4"),
+                ("int80", "i386", "write(1, \"int80\\n\", 6) = 6"),
+            ];
+            if !is_64(&g) {
+                cases.push(("sysenter", "i386", "write(1, \"sysenter\\n\", 9) = 9"));
+            }
+            for (cmd, call_abi, call) in cases {
+                let what = format!("{} {cmd} (trace)", flavour(&g));
+                let (o, log) = trace(&[], &g.path, &[cmd]);
+                f.check(o.status.code() == Some(0), || {
+                    format!("{what}: {}", show(&o))
+                });
+                f.check(has_call(&log, call_abi, call), || {
+                    format!("{what}: no `{call_abi} {call}` line\nlog:\n{log}")
+                });
+                // The rest of the 64-bit program stays x86_64.
+                f.check(has_call(&log, abi, "exit_group(0) = ?"), || {
+                    format!("{what}: no `{abi} exit_group(0) = ?` line\nlog:\n{log}")
+                });
+            }
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn failed_call_shows_errno() {
+        let mut f = Failures::default();
+        let path = "/nonexistent-ujail-trace";
+        for g in all_guests() {
+            let what = format!("{} open {path} (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["open", path]);
+            f.check(
+                text(&o.stdout) == "open: No such file or directory\n"
+                    && o.status.code() == Some(1),
+                || format!("{what}: {}", show(&o)),
+            );
+            // The contract's example line: `openat(AT_FDCWD, "/nope", O_RDONLY) = -1
+            // ENOENT (No such file or directory)`; i386 glibc may add O_LARGEFILE or
+            // use open(2). No mode argument without O_CREAT.
+            let abi = log_abi(&g);
+            let res = "= -1 ENOENT (No such file or directory)";
+            let want: Vec<String> = ["O_RDONLY", "O_RDONLY|O_LARGEFILE"]
+                .iter()
+                .flat_map(|fl| {
+                    [
+                        format!("{abi} openat(AT_FDCWD, \"{path}\", {fl}) {res}"),
+                        format!("{abi} open(\"{path}\", {fl}) {res}"),
+                    ]
+                })
+                .collect();
+            f.check(
+                log.lines()
+                    .filter_map(split_pid)
+                    .any(|(_, r)| want.iter().any(|w| w == r)),
+                || format!("{what}: no line `PID {}`\nlog:\n{log}", want[0]),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn fork_children_pids() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} fork 3 (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["fork", "3"]);
+            f.check(o.status.code() == Some(0), || {
+                format!("{what}: {}", show(&o))
+            });
+            let abi = log_abi(&g);
+            let parent = pids_of(&log, abi, "write(1, \"reaped 3\\n\", 9) = 9");
+            let mut kids = Vec::new();
+            for i in 0..3 {
+                let call = format!("write(1, \"child {i}\\n\", 8) = 8");
+                let p = pids_of(&log, abi, &call);
+                f.check(p.len() == 1, || {
+                    format!("{what}: want one `{call}` line, got pids {p:?}")
+                });
+                kids.extend(p);
+            }
+            let mut distinct = kids.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            f.check(
+                parent.len() == 1 && distinct.len() == 3 && !kids.contains(&parent[0]),
+                || format!("{what}: parent {parent:?} and child pids {kids:?} not all distinct\nlog:\n{log}"),
+            );
+            // After normalising pids, the parent is P0 (it makes the first call) and the
+            // children's writes come from three other pids.
+            let norm = normalise_pids(&log);
+            let mut writes: Vec<String> = norm
+                .iter()
+                .filter(|l| l.contains(" write(1, \""))
+                .map(|l| {
+                    let (p, r) = l.split_once(' ').unwrap_or_default();
+                    format!("{} {r}", if p == "P0" { "parent" } else { "child" })
+                })
+                .collect();
+            writes.sort();
+            let mut want: Vec<String> = (0..3)
+                .map(|i| format!("child {abi} write(1, \"child {i}\\n\", 8) = 8"))
+                .collect();
+            want.push(format!("parent {abi} write(1, \"reaped 3\\n\", 9) = 9"));
+            f.check(writes == want, || {
+                format!("{what}: normalised writes {writes:#?}, want {want:#?}")
+            });
+        }
+        f.finish();
+    }
+
+    /// PID is the thread id that made the call.
+    #[test]
+    fn threads_log_their_tids() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} threads 4 10 (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["threads", "4", "10"]);
+            f.check(
+                text(&o.stdout) == "threads 4 10 ok\n" && o.status.code() == Some(0),
+                || format!("{what}: {}", show(&o)),
+            );
+            let abi = log_abi(&g);
+            let main = pids_of(&log, abi, "write(1, \"threads 4 10 ok\\n\", 16) = 16");
+            let tids: Vec<u32> = log
+                .lines()
+                .filter_map(split_pid)
+                .filter(|(_, r)| {
+                    r.starts_with(&format!("{abi} write(")) && r.ends_with(", \"t\\n\", 2) = 2")
+                })
+                .map(|(p, _)| p)
+                .collect();
+            let mut distinct = tids.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            f.check(
+                tids.len() == 40
+                    && distinct.len() == 4
+                    && main.len() == 1
+                    && !distinct.contains(&main[0]),
+                || {
+                    format!(
+                        "{what}: {} `t` writes from tids {distinct:?}, main {main:?}\nlog:\n{log}",
+                        tids.len()
+                    )
+                },
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn json_log_records() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} hello (json trace)", flavour(&g));
+            let (o, log) = trace(&["--log-format", "json"], &g.path, &["hello"]);
+            f.check(
+                text(&o.stdout) == "hello\n" && o.status.code() == Some(0),
+                || format!("{what}: {}", show(&o)),
+            );
+            f.check(!log.trim().is_empty(), || format!("{what}: empty log"));
+            let mut records = Vec::new();
+            for (i, line) in log.lines().enumerate() {
+                match json::parse(line) {
+                    Ok(v) => {
+                        if let Err(e) = json::check_record(&v) {
+                            f.check(false, || format!("{what}: line {}: {e}: {line}", i + 1));
+                        }
+                        records.push(v);
+                    }
+                    Err(e) => f.check(false, || {
+                        format!("{what}: line {} is not JSON ({e}): {line}", i + 1)
+                    }),
+                }
+            }
+            let abi = log_abi(&g);
+            let nr = if is_64(&g) { 1 } else { 4 };
+            let hello = records.iter().find(|v| {
+                v.get("name").and_then(json::Value::as_str) == Some("write")
+                    && v.get("args")
+                        .and_then(|a| a.index(1))
+                        .and_then(json::Value::as_str)
+                        == Some("\"hello\\n\"")
+            });
+            f.check(
+                hello.is_some_and(|v| {
+                    v.get("abi").and_then(json::Value::as_str) == Some(abi)
+                        && v.get("nr").and_then(json::Value::as_i64) == Some(nr)
+                        && v.get("ret").and_then(json::Value::as_i64) == Some(6)
+                        && v.get("errno") == Some(&json::Value::Null)
+                        && v.get("verdict").and_then(json::Value::as_str) == Some("forward")
+                        && v.get("args")
+                            .and_then(|a| a.index(0))
+                            .and_then(json::Value::as_str)
+                            == Some("1")
+                        && v.get("args")
+                            .and_then(|a| a.index(2))
+                            .and_then(json::Value::as_str)
+                            == Some("6")
+                }),
+                || format!("{what}: hello write record wrong: {hello:?}\nlog:\n{log}"),
+            );
+            let exit = records
+                .iter()
+                .find(|v| v.get("name").and_then(json::Value::as_str) == Some("exit_group"));
+            f.check(
+                exit.is_some_and(|v| v.get("ret") == Some(&json::Value::Null)),
+                || format!("{what}: exit_group record should have ret null: {exit:?}"),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
+    fn json_log_errno() {
+        let mut f = Failures::default();
+        let path = "/nonexistent-ujail-trace";
+        for g in all_guests() {
+            let what = format!("{} open {path} (json trace)", flavour(&g));
+            let (_, log) = trace(&["--log-format", "json"], &g.path, &["open", path]);
+            let quoted = format!("\"{path}\"");
+            let rec = log.lines().filter_map(|l| json::parse(l).ok()).find(|v| {
+                matches!(
+                    v.get("name").and_then(json::Value::as_str),
+                    Some("open" | "openat")
+                ) && v.get("args").is_some_and(|a| {
+                    (0..2).any(|i| a.index(i).and_then(json::Value::as_str) == Some(&quoted))
+                })
+            });
+            f.check(
+                rec.as_ref().is_some_and(|v| {
+                    v.get("errno").and_then(json::Value::as_str) == Some("ENOENT")
+                        && v.get("verdict").and_then(json::Value::as_str) == Some("forward")
+                }),
+                || format!("{what}: open record {rec:?}\nlog:\n{log}"),
+            );
+        }
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// busybox (i386 static) on both builds
+// ---------------------------------------------------------------------------
+
+mod busybox {
+    use super::*;
+
+    #[test]
+    fn busybox_commands_match_baseline() {
+        let mut f = Failures::default();
+        assert!(
+            Path::new(BUSYBOX).exists(),
+            "{BUSYBOX} missing (host: apt-get install busybox-static:i386)"
+        );
+        let bb = Path::new(BUSYBOX);
+        let cases: &[&[&str]] = &[
+            &["echo", "hi"],
+            &["sh", "-c", "echo a; ls / >/dev/null; echo b"],
+            &["sh", "-c", "cat /proc/self/status | head -n 1"],
+            &["sh", "-c", "ls / | sort | head -n 5"],
+            &[
+                "sh",
+                "-c",
+                "i=0; while [ $i -lt 20 ]; do echo line $i; i=$((i+1)); done | grep 1 | wc -l",
+            ],
+            &[
+                "sh",
+                "-c",
+                "(echo x; exit 4); r=$?; echo sub $r; false || exit 9",
+            ],
+            &["sh", "-c", "cat /nonexistent-ujail 2>&1; echo st $?"],
+        ];
+        for args in cases {
+            let what = format!("busybox {}", args.join(" "));
+            let j = compare(&mut f, &what, bb, args);
+            f.check(!j.stdout.is_empty(), || {
+                format!("{what}: no output: {}", show(&j))
+            });
+        }
+        f.finish();
+    }
+
+    /// A bare program name is looked up in PATH.
+    #[test]
+    fn program_found_in_path() {
+        let mut f = Failures::default();
+        let j = jailed("busybox", &["echo", "from path"]);
+        f.check(
+            text(&j.stdout) == "from path\n" && j.status.code() == Some(0),
+            || format!("ujail run -- busybox echo: {}", show(&j)),
+        );
+        f.finish();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// a small JSON reader for the json log (no extra dependency)
+// ---------------------------------------------------------------------------
+
+mod json {
+    /// A parsed JSON value; numbers keep their text.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum Value {
+        Null,
+        Bool(bool),
+        Num(String),
+        Str(String),
+        Arr(Vec<Value>),
+        Obj(Vec<(String, Value)>),
+    }
+
+    impl Value {
+        pub fn get(&self, key: &str) -> Option<&Value> {
+            match self {
+                Value::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+        pub fn index(&self, i: usize) -> Option<&Value> {
+            match self {
+                Value::Arr(a) => a.get(i),
+                _ => None,
+            }
+        }
+        pub fn as_str(&self) -> Option<&str> {
+            match self {
+                Value::Str(s) => Some(s),
+                _ => None,
+            }
+        }
+        pub fn as_i64(&self) -> Option<i64> {
+            match self {
+                Value::Num(n) => n.parse().ok(),
+                _ => None,
+            }
+        }
+    }
+
+    /// Parses one complete JSON document.
+    pub fn parse(s: &str) -> Result<Value, String> {
+        let mut p = Parser {
+            b: s.as_bytes(),
+            i: 0,
+        };
+        let v = p.value()?;
+        p.ws();
+        if p.i != p.b.len() {
+            return Err(format!("trailing data at byte {}", p.i));
+        }
+        Ok(v)
+    }
+
+    /// Checks the fields and types of one log record.
+    pub fn check_record(v: &Value) -> Result<(), String> {
+        let Value::Obj(m) = v else {
+            return Err("not an object".into());
+        };
+        for key in [
+            "pid", "abi", "nr", "name", "args", "ret", "errno", "verdict",
+        ] {
+            if !m.iter().any(|(k, _)| k == key) {
+                return Err(format!("missing field {key}"));
+            }
+        }
+        let num = |k: &str| matches!(v.get(k), Some(Value::Num(_)));
+        if !num("pid") || !num("nr") {
+            return Err("pid and nr must be numbers".into());
+        }
+        if !matches!(
+            v.get("abi").and_then(Value::as_str),
+            Some("i386" | "x86_64")
+        ) {
+            return Err("abi must be i386 or x86_64".into());
+        }
+        if v.get("name").and_then(Value::as_str).is_none() {
+            return Err("name must be a string".into());
+        }
+        match v.get("args") {
+            Some(Value::Arr(a)) if a.iter().all(|x| matches!(x, Value::Str(_))) => {}
+            _ => return Err("args must be an array of strings".into()),
+        }
+        if !matches!(v.get("ret"), Some(Value::Num(_) | Value::Null)) {
+            return Err("ret must be a number or null".into());
+        }
+        if !matches!(v.get("errno"), Some(Value::Str(_) | Value::Null)) {
+            return Err("errno must be a string or null".into());
+        }
+        if !matches!(
+            v.get("verdict").and_then(Value::as_str),
+            Some("forward" | "emulate" | "deny" | "kill")
+        ) {
+            return Err("verdict must be forward|emulate|deny|kill".into());
+        }
+        Ok(())
+    }
+
+    struct Parser<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl Parser<'_> {
+        fn ws(&mut self) {
+            while self.b.get(self.i).is_some_and(|c| c.is_ascii_whitespace()) {
+                self.i += 1;
+            }
+        }
+        fn peek(&self) -> Option<u8> {
+            self.b.get(self.i).copied()
+        }
+        fn eat(&mut self, c: u8) -> Result<(), String> {
+            self.ws();
+            if self.peek() == Some(c) {
+                self.i += 1;
+                Ok(())
+            } else {
+                Err(format!("expected {:?} at byte {}", char::from(c), self.i))
+            }
+        }
+        fn lit(&mut self, word: &str, v: Value) -> Result<Value, String> {
+            if self.b[self.i..].starts_with(word.as_bytes()) {
+                self.i += word.len();
+                Ok(v)
+            } else {
+                Err(format!("bad literal at byte {}", self.i))
+            }
+        }
+        fn value(&mut self) -> Result<Value, String> {
+            self.ws();
+            match self.peek() {
+                Some(b'n') => self.lit("null", Value::Null),
+                Some(b't') => self.lit("true", Value::Bool(true)),
+                Some(b'f') => self.lit("false", Value::Bool(false)),
+                Some(b'"') => self.string().map(Value::Str),
+                Some(b'[') => {
+                    self.i += 1;
+                    let mut a = Vec::new();
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                        return Ok(Value::Arr(a));
+                    }
+                    loop {
+                        a.push(self.value()?);
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                return Ok(Value::Arr(a));
+                            }
+                            _ => return Err(format!("bad array at byte {}", self.i)),
+                        }
+                    }
+                }
+                Some(b'{') => {
+                    self.i += 1;
+                    let mut m = Vec::new();
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.i += 1;
+                        return Ok(Value::Obj(m));
+                    }
+                    loop {
+                        self.ws();
+                        let k = self.string()?;
+                        self.eat(b':')?;
+                        m.push((k, self.value()?));
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b'}') => {
+                                self.i += 1;
+                                return Ok(Value::Obj(m));
+                            }
+                            _ => return Err(format!("bad object at byte {}", self.i)),
+                        }
+                    }
+                }
+                Some(c) if c == b'-' || c.is_ascii_digit() => {
+                    let start = self.i;
+                    self.i += 1;
+                    while self
+                        .peek()
+                        .is_some_and(|c| c.is_ascii_digit() || b".eE+-".contains(&c))
+                    {
+                        self.i += 1;
+                    }
+                    let t =
+                        std::str::from_utf8(&self.b[start..self.i]).map_err(|e| e.to_string())?;
+                    t.parse::<f64>().map_err(|_| format!("bad number {t:?}"))?;
+                    Ok(Value::Num(t.to_owned()))
+                }
+                _ => Err(format!("unexpected input at byte {}", self.i)),
+            }
+        }
+        fn string(&mut self) -> Result<String, String> {
+            if self.peek() != Some(b'"') {
+                return Err(format!("expected a string at byte {}", self.i));
+            }
+            self.i += 1;
+            let mut out = Vec::new();
+            loop {
+                let c = self.peek().ok_or("unterminated string")?;
+                self.i += 1;
+                match c {
+                    b'"' => return String::from_utf8(out).map_err(|e| e.to_string()),
+                    b'\\' => {
+                        let e = self.peek().ok_or("unterminated escape")?;
+                        self.i += 1;
+                        let ch = match e {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'/' => '/',
+                            b'b' => '\u{8}',
+                            b'f' => '\u{c}',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' => {
+                                let hex = self
+                                    .b
+                                    .get(self.i..self.i + 4)
+                                    .and_then(|h| std::str::from_utf8(h).ok())
+                                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                                    .ok_or("bad \\u escape")?;
+                                self.i += 4;
+                                // Surrogates (not produced for ASCII logs) become U+FFFD.
+                                char::from_u32(hex).unwrap_or('\u{fffd}')
+                            }
+                            _ => return Err(format!("bad escape at byte {}", self.i)),
+                        };
+                        let mut buf = [0; 4];
+                        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    }
+                    c if c < 0x20 => return Err("control character in string".into()),
+                    c => out.push(c),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parser_accepts_the_contract_example_and_rejects_junk() {
+        let ex = r#"{"pid":4242,"abi":"x86_64","nr":257,"name":"openat","args":["AT_FDCWD","\"/etc/hostname\"","O_RDONLY"],"ret":3,"errno":null,"verdict":"forward"}"#;
+        let v = parse(ex).expect("example parses");
+        check_record(&v).expect("example is a valid record");
+        assert_eq!(
+            v.get("args")
+                .and_then(|a| a.index(1))
+                .and_then(Value::as_str),
+            Some("\"/etc/hostname\"")
+        );
+        assert!(parse("{\"pid\":1,}").is_err());
+        assert!(parse("{\"pid\":1} x").is_err());
+        assert!(check_record(&parse(r#"{"pid":1}"#).expect("parses")).is_err());
+    }
+}

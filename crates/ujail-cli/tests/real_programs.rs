@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! Host-only integration tests: real x86_64 programs (`/bin/sh`, coreutils, python3,
+//! gcc) produce the same stdout and exit status under `ujail run` as without it.
+//!
+//! The QEMU i386 VM has none of these programs, so this file only exists for the
+//! x86_64 build, and it never skips: a missing program fails the test (`cargo xtask
+//! test` installs them). Every jailed command runs under the watchdog of
+//! `common::run_with_timeout`.
+#![cfg(target_arch = "x86_64")]
+#![forbid(unsafe_code)]
+
+mod common;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Output};
+
+/// Watchdog for one command, seconds (gcc and python make many calls).
+const WATCHDOG: u64 = 180;
+
+fn run(mut cmd: Command) -> Output {
+    common::run_with_timeout(&mut cmd, WATCHDOG)
+}
+
+/// The status a shell would report: the exit code, or 128 + signal.
+fn shell_status(s: ExitStatus) -> i32 {
+    s.code()
+        .or_else(|| s.signal().map(|n| 128 + n))
+        .unwrap_or(-1)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "status {:?} (shell {}), stdout {:?}, stderr {:?}",
+        o.status,
+        shell_status(o.status),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+/// `PROG ARGS` in `dir`, bare (`jail` None) or under `ujail OPTS --`.
+fn command(jail: Option<&[&str]>, dir: &Path, prog: &str, args: &[&str]) -> Command {
+    let mut c = match jail {
+        Some(opts) => {
+            let mut c = Command::new(common::ujail_bin());
+            c.args(opts).arg("--").arg(prog);
+            c
+        }
+        None => Command::new(prog),
+    };
+    c.args(args).current_dir(dir);
+    c
+}
+
+/// Runs `PROG ARGS` bare and under `ujail run`, asserts same stdout and status, and
+/// returns the jailed output.
+fn same(dir: &Path, prog: &str, args: &[&str]) -> Output {
+    let b = run(command(None, dir, prog, args));
+    let j = run(command(Some(&["run"]), dir, prog, args));
+    assert!(
+        j.stdout == b.stdout && shell_status(j.status) == shell_status(b.status),
+        "`ujail run -- {prog} {}` differs from the bare run\n  bare:   {}\n  jailed: {}",
+        args.join(" "),
+        show(&b),
+        show(&j)
+    );
+    j
+}
+
+/// A scratch directory removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!("ujail-real-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("create temp dir");
+        Self(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn root() -> &'static Path {
+    Path::new("/")
+}
+
+#[test]
+fn sh_script_with_pipes_and_loops() {
+    let script = r#"
+        for i in 1 2 3 4 5; do echo "line $i"; done | sort -r | tr a-z A-Z
+        n=0; while [ $n -lt 50 ]; do n=$((n+1)); done; echo "n=$n"
+        x=$(echo sub | cat); echo "x=$x"
+        ( exit 3 ); echo "sub status $?"
+        exit 7
+    "#;
+    let j = same(root(), "/bin/sh", &["-c", script]);
+    assert_eq!(j.status.code(), Some(7), "{}", show(&j));
+    assert!(text(&j.stdout).contains("LINE 5\nLINE 4"), "{}", show(&j));
+}
+
+#[test]
+fn coreutils() {
+    let j = same(
+        root(),
+        "/bin/sh",
+        &["-c", "ls -la /usr/bin | sort | head -n 20"],
+    );
+    assert_eq!(text(&j.stdout).lines().count(), 20, "{}", show(&j));
+    same(root(), "/bin/cat", &["/etc/passwd"]);
+    same(root(), "/usr/bin/wc", &["-l", "-c", "/etc/passwd"]);
+    // Not `/`: its /tmp entry changes while other tests run.
+    same(root(), "/bin/ls", &["-la", "/usr/lib"]);
+    let j = same(root(), "/bin/cat", &["/nonexistent-ujail-real"]);
+    assert_eq!(j.status.code(), Some(1), "{}", show(&j));
+}
+
+#[test]
+fn python3_json_listdir() {
+    let py = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    let j = same(
+        root(),
+        py,
+        &[
+            "-c",
+            r#"import json,os; print(json.dumps(sorted(os.listdir("/"))))"#,
+        ],
+    );
+    assert!(text(&j.stdout).starts_with("[\""), "{}", show(&j));
+}
+
+#[test]
+fn gcc_compile_link_run() {
+    let src = "#include <stdio.h>\n\
+               int main(int argc, char **argv) {\n\
+                   printf(\"compiled %d %s\\n\", argc, argc > 1 ? argv[1] : \"-\");\n\
+                   return 5;\n\
+               }\n";
+    let bare_dir = TempDir::new("gcc-bare");
+    let jail_dir = TempDir::new("gcc-jail");
+    for d in [&bare_dir, &jail_dir] {
+        fs::write(d.0.join("prog.c"), src).expect("write prog.c");
+    }
+    // Compile: same status and output, and the same object file.
+    let cc = |jail: Option<&[&str]>, d: &Path, args: &[&str]| run(command(jail, d, "gcc", args));
+    let b = cc(None, &bare_dir.0, &["-O1", "-c", "prog.c", "-o", "prog.o"]);
+    assert!(b.status.success(), "bare gcc -c failed: {}", show(&b));
+    let j = cc(
+        Some(&["run"]),
+        &jail_dir.0,
+        &["-O1", "-c", "prog.c", "-o", "prog.o"],
+    );
+    assert!(
+        j.status.success() && j.stdout == b.stdout,
+        "ujail run -- gcc -c: {}",
+        show(&j)
+    );
+    let ob = fs::read(bare_dir.0.join("prog.o")).expect("bare prog.o");
+    let oj = fs::read(jail_dir.0.join("prog.o")).unwrap_or_default();
+    assert!(
+        ob == oj,
+        "gcc -c under ujail produced a different object file"
+    );
+    // Link under ujail.
+    let j = cc(Some(&["run"]), &jail_dir.0, &["prog.o", "-o", "prog"]);
+    assert!(
+        j.status.success(),
+        "ujail run -- gcc prog.o -o prog: {}",
+        show(&j)
+    );
+    // Run the result bare and under ujail.
+    let prog = jail_dir.0.join("prog");
+    let prog = prog.to_str().expect("utf-8 temp path");
+    let j = same(&jail_dir.0, prog, &["arg"]);
+    assert_eq!(text(&j.stdout), "compiled 2 arg\n", "{}", show(&j));
+    assert_eq!(j.status.code(), Some(5), "{}", show(&j));
+}
+
+/// The contract's own log example, on a real dynamic program.
+#[test]
+fn trace_cat_shows_the_openat() {
+    let dir = TempDir::new("trace-cat");
+    let log = dir.0.join("log");
+    let mut c = Command::new(common::ujail_bin());
+    c.args([OsStr::new("trace"), OsStr::new("--log"), log.as_os_str()])
+        .args(["--", "/bin/cat", "/etc/hostname"]);
+    let o = run(c);
+    let want = fs::read("/etc/hostname").expect("/etc/hostname");
+    assert!(
+        o.status.success() && o.stdout == want,
+        "ujail trace -- cat /etc/hostname: {}",
+        show(&o)
+    );
+    let log = fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l
+                .split_once(' ')
+                .is_some_and(|(pid, rest)| pid.parse::<u32>().is_ok()
+                    && rest.starts_with("x86_64 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY")
+                    && rest.ends_with(") = 3"))),
+        "no `x86_64 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY) = 3` line\nlog:\n{log}"
+    );
+}
+
+/// The issue's example: a denied openat makes cat fail with "Permission denied"
+/// (the dynamic loader is the first to be refused).
+#[test]
+fn deny_openat_for_cat() {
+    let o = run(command(
+        Some(&["run", "--deny-syscall", "openat=EACCES"]),
+        root(),
+        "/bin/cat",
+        &["/etc/hostname"],
+    ));
+    assert!(
+        !o.status.success() && o.stdout.is_empty() && text(&o.stderr).contains("Permission denied"),
+        "ujail run --deny-syscall openat=EACCES -- cat /etc/hostname: {}",
+        show(&o)
+    );
+}
+
+/// A pipeline of real programs under `ujail trace` still behaves (tracing must not
+/// change what the programs do).
+#[test]
+fn traced_pipeline_matches() {
+    let dir = TempDir::new("trace-sh");
+    let log = dir.0.join("log");
+    let script = "ls /usr/bin | sort | uniq | wc -l";
+    let b = run(command(None, root(), "/bin/sh", &["-c", script]));
+    let log_s = log.to_str().expect("utf-8 temp path");
+    let j = run(command(
+        Some(&["trace", "--log", log_s]),
+        root(),
+        "/bin/sh",
+        &["-c", script],
+    ));
+    assert!(
+        j.stdout == b.stdout && j.status.code() == b.status.code(),
+        "traced pipeline differs\n  bare:   {}\n  traced: {}",
+        show(&b),
+        show(&j)
+    );
+    let log = fs::read_to_string(&log).unwrap_or_default();
+    let mut pids: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(p, _)| p)
+        .collect();
+    pids.sort_unstable();
+    pids.dedup();
+    assert!(
+        pids.len() >= 5,
+        "expected the shell and 4 children in the log, saw pids {pids:?}"
+    );
+}
