@@ -261,6 +261,57 @@ fn trace(extra: &[&str], prog: &Path, args: &[&str]) -> (Output, String) {
     (o, text)
 }
 
+/// Whether a text log line has the contract's shape `PID ABI NAME(ARGS) = RESULT`,
+/// optionally followed by ` [denied]`; RESULT is `?`, a number, a hex address, or
+/// `-1 ENAME (message)` with a real errno name.
+fn line_shape_ok(line: &str) -> bool {
+    let Some((_, rest)) = split_pid(line) else {
+        return false;
+    };
+    let Some((abi, call)) = rest.split_once(' ') else {
+        return false;
+    };
+    let Some((name, _)) = call.split_once('(') else {
+        return false;
+    };
+    if !matches!(abi, "i386" | "x86_64")
+        || name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let call = call.strip_suffix(" [denied]").unwrap_or(call);
+    let Some((_, result)) = call.rsplit_once(") = ") else {
+        return false;
+    };
+    let errno_ok = |e: &str| {
+        let (n, msg) = e.split_once(' ').unwrap_or((e, ""));
+        n.len() > 1
+            && n.starts_with('E')
+            && n[1..]
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            && msg.starts_with('(')
+            && msg.ends_with(')')
+    };
+    result == "?"
+        || result.parse::<i64>().is_ok()
+        || result
+            .strip_prefix("0x")
+            .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        || result.strip_prefix("-1 ").is_some_and(errno_ok)
+}
+
+/// Checks every line of a text log with [`line_shape_ok`].
+fn check_shape(f: &mut Failures, what: &str, log: &str) {
+    let bad: Vec<&str> = log.lines().filter(|l| !line_shape_ok(l)).collect();
+    f.check(bad.is_empty(), || {
+        format!("{what}: log lines not of the form `PID ABI NAME(ARGS) = RESULT`: {bad:#?}")
+    });
+}
+
 /// Waits for a child under a watchdog: kills it (and so, by PTRACE_O_EXITKILL, its
 /// tracees) after `secs`, returning `None`.
 fn wait_timeout(child: &mut Child, secs: u64) -> Option<ExitStatus> {
@@ -684,6 +735,23 @@ mod processes {
     }
 
     #[test]
+    fn fork_many_children() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} fork 40", flavour(&g));
+            let j = jailed(&g.path, &["fork", "40"]);
+            let mut want: Vec<String> = (0..40).map(|i| format!("child {i}")).collect();
+            want.push("reaped 40".into());
+            want.sort();
+            f.check(
+                sorted_lines(&j.stdout) == want && j.status.code() == Some(0),
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+
+    #[test]
     fn vfork_child() {
         let mut f = Failures::default();
         for g in all_guests() {
@@ -1056,6 +1124,84 @@ mod deny {
         f.finish();
     }
 
+    /// `write` denied on every syscall instruction: libc, raw `syscall`/`int $0x80`,
+    /// a 64-bit program's `int $0x80` (i386 number 4) and `sysenter`.
+    #[test]
+    fn deny_write_on_every_instruction_path() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let mut cmds = vec!["hello", "raw-write", "int80"];
+            if !is_64(&g) {
+                cmds.push("sysenter");
+            }
+            for cmd in cmds {
+                let what = format!("{} {cmd}, write denied", flavour(&g));
+                let o = run(ujail_cmd(
+                    &["run", "--deny-syscall", "write=EACCES"],
+                    &g.path,
+                    &[cmd],
+                ));
+                f.check(o.stdout.is_empty() && o.status.code() == Some(1), || {
+                    format!("{what}: want no output and status 1: {}", show(&o))
+                });
+            }
+        }
+        f.finish();
+    }
+
+    /// A denied call returns -1 with the errno to the program, on both ABIs.
+    #[test]
+    fn denied_getpid_returns_minus_one() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} getpid, getpid denied", flavour(&g));
+            let o = run(ujail_cmd(
+                &["run", "--deny-syscall", "getpid"],
+                &g.path,
+                &["getpid"],
+            ));
+            f.check(
+                text(&o.stdout).starts_with("pid -1 ppid ") && o.status.code() == Some(0),
+                || format!("{what}: {}", show(&o)),
+            );
+        }
+        f.finish();
+    }
+
+    /// The policy survives exec into the other ABI: a static chain ending in
+    /// `open` (x86_64 build: i386 → x86_64; i686 build: i386 → i386).
+    #[test]
+    fn deny_survives_exec() {
+        let mut f = Failures::default();
+        let first = guest("i686-static");
+        let second = if cfg!(target_arch = "x86_64") {
+            guest("x86_64-static")
+        } else {
+            guest("i686-static")
+        };
+        let target = second.path.to_string_lossy().into_owned();
+        let what = format!(
+            "{} exec {} open, openat/open denied",
+            first.name, second.name
+        );
+        let o = run(ujail_cmd(
+            &[
+                "run",
+                "--deny-syscall",
+                "openat=EACCES",
+                "--deny-syscall",
+                "open=EACCES",
+            ],
+            &first.path,
+            &["exec", &target, "open", &target],
+        ));
+        f.check(
+            text(&o.stdout) == "open: Permission denied\n" && o.status.code() == Some(1),
+            || format!("{what}: {}", show(&o)),
+        );
+        f.finish();
+    }
+
     #[test]
     fn unknown_names_are_errors() {
         let mut f = Failures::default();
@@ -1114,6 +1260,7 @@ mod trace_log {
             f.check(log.lines().all(|l| split_pid(l).is_some()), || {
                 format!("{what}: a log line does not start with a pid\nlog:\n{log}")
             });
+            check_shape(&mut f, &what, &log);
         }
         f.finish();
     }
@@ -1312,6 +1459,108 @@ mod trace_log {
         f.finish();
     }
 
+    /// Signal handlers' calls, `rt_sigreturn` and interrupted calls in the log.
+    #[test]
+    fn signals_trace() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} signals (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["signals"]);
+            f.check(
+                text(&o.stdout).ends_with("signals ok\n") && o.status.code() == Some(0),
+                || format!("{what}: {}", show(&o)),
+            );
+            let abi = log_abi(&g);
+            let handler = pids_of(&log, abi, "write(1, \"handler\\n\", 8) = 8");
+            f.check(handler.len() == 3, || {
+                format!(
+                    "{what}: want 3 handler writes, got {}\nlog:\n{log}",
+                    handler.len()
+                )
+            });
+            f.check(
+                log.lines().filter_map(split_pid).any(|(_, r)| {
+                    r.starts_with(&format!("{abi} rt_sigreturn("))
+                        || r.starts_with(&format!("{abi} sigreturn("))
+                }),
+                || format!("{what}: no sigreturn in the log\nlog:\n{log}"),
+            );
+            check_shape(&mut f, &what, &log);
+        }
+        f.finish();
+    }
+
+    /// Every call of 8 threads × 200 iterations is logged, none is lost.
+    #[test]
+    fn threads_log_complete() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} threads 8 200 (run --log)", flavour(&g));
+            let dir = TempDir::new("threadlog");
+            let log = dir.path().join("log");
+            let opts = [OsStr::new("run"), OsStr::new("--log"), log.as_os_str()];
+            let o = run(ujail_cmd(&opts, &g.path, &["threads", "8", "200"]));
+            let log = fs::read_to_string(&log).unwrap_or_default();
+            f.check(
+                text(&o.stdout) == "threads 8 200 ok\n" && o.status.code() == Some(0),
+                || format!("{what}: {}", show(&o)),
+            );
+            let abi = log_abi(&g);
+            let writes = log
+                .lines()
+                .filter_map(split_pid)
+                .filter(|(_, r)| {
+                    r.starts_with(&format!("{abi} write(")) && r.ends_with(", \"t\\n\", 2) = 2")
+                })
+                .count();
+            let getpids = log
+                .lines()
+                .filter_map(split_pid)
+                .filter(|(_, r)| r.starts_with(&format!("{abi} getpid() = ")))
+                .count();
+            f.check(writes == 1600 && getpids >= 1600, || {
+                format!("{what}: logged {writes} `t` writes (want 1600) and {getpids} getpid calls (want >= 1600)")
+            });
+        }
+        f.finish();
+    }
+
+    /// Strings are quoted C-style and cut after 32 bytes, in text and JSON logs.
+    #[test]
+    fn string_quoting() {
+        let mut f = Failures::default();
+        let odd = "/nonexistent-ujail/a\tb\"c\\d\ne";
+        let odd_quoted = r#""/nonexistent-ujail/a\tb\"c\\d\ne""#;
+        let long = format!("/nonexistent-ujail/{}", "x".repeat(40));
+        let long_cut = &long[..32];
+        for g in all_guests() {
+            let what = format!("{} open <odd path> (trace)", flavour(&g));
+            let (_, log) = trace(&[], &g.path, &["open", odd]);
+            f.check(log.contains(&format!("{odd_quoted},")), || {
+                format!("{what}: no {odd_quoted} in the log\nlog:\n{log}")
+            });
+            let (_, log) = trace(&["--log-format", "json"], &g.path, &["open", odd]);
+            let found = log.lines().filter_map(|l| json::parse(l).ok()).any(|v| {
+                v.get("args").is_some_and(|a| {
+                    (0..2).any(|i| a.index(i).and_then(json::Value::as_str) == Some(odd_quoted))
+                })
+            });
+            f.check(found, || {
+                format!("{what}: no json record with arg {odd_quoted}\nlog:\n{log}")
+            });
+            let what = format!("{} open <48-byte path> (trace)", flavour(&g));
+            let (_, log) = trace(&[], &g.path, &["open", &long]);
+            f.check(
+                log.contains(&format!("\"{long_cut}\"...")) || log.contains(&format!("\"{long_cut}...\"")),
+                || format!("{what}: the path is not cut after 32 bytes as \"{long_cut}\"...\nlog:\n{log}"),
+            );
+            f.check(!log.contains(&long), || {
+                format!("{what}: the path is not cut\nlog:\n{log}")
+            });
+        }
+        f.finish();
+    }
+
     #[test]
     fn json_log_records() {
         let mut f = Failures::default();
@@ -1442,6 +1691,49 @@ mod busybox {
                 format!("{what}: no output: {}", show(&j))
             });
         }
+        f.finish();
+    }
+
+    /// stdin, the environment and the working directory reach the jailed program,
+    /// and a large output arrives whole.
+    #[test]
+    fn io_env_cwd_pass_through() {
+        let mut f = Failures::default();
+        let input: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("in {i}\n").into_bytes())
+            .collect();
+        let mut c = ujail_cmd(&["run"], BUSYBOX, &["cat"]);
+        let o = common::run_with_input(&mut c, WATCHDOG, Some(&input));
+        f.check(o.stdout == input && o.status.code() == Some(0), || {
+            format!(
+                "stdin through busybox cat: {} bytes out of {}, status {:?}",
+                o.stdout.len(),
+                input.len(),
+                o.status
+            )
+        });
+        let dir = TempDir::new("cwd");
+        let mut c = ujail_cmd(
+            &["run"],
+            BUSYBOX,
+            &["sh", "-c", "echo \"$UJAIL_TEST_VAR\"; pwd"],
+        );
+        c.env("UJAIL_TEST_VAR", "value with spaces")
+            .current_dir(dir.path());
+        let o = run(c);
+        let want = format!("value with spaces\n{}\n", dir.path().display());
+        f.check(text(&o.stdout) == want, || {
+            format!("env and cwd: want {want:?}, {}", show(&o))
+        });
+        let o = jailed(BUSYBOX, &["seq", "1", "100000"]);
+        let b = bare(BUSYBOX, &["seq", "1", "100000"]);
+        f.check(o.stdout == b.stdout && o.status.code() == Some(0), || {
+            format!(
+                "busybox seq 1 100000: {} bytes jailed, {} bare",
+                o.stdout.len(),
+                b.stdout.len()
+            )
+        });
         f.finish();
     }
 
