@@ -32,6 +32,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("coreutils", "real-program tests: coreutils under ujail"),
     ("qemu-system-x86", "test-vm: qemu-system-i386"),
     ("cpio", "test-vm: builds the initramfs"),
+    ("binutils", "test-vm: readelf checks the VM's binaries"),
 ];
 
 /// Ensures everything is installed; see the module doc.
@@ -60,7 +61,9 @@ fn ensure_rust() -> Result<()> {
                 )));
             }
         };
-    if !installed.lines().any(|t| t.trim() == I686) {
+    if installed.lines().any(|t| t.trim() == I686) {
+        eprintln!("xtask: deps: Rust target {I686} present");
+    } else {
         util::run(Command::new("rustup").args(["target", "add", I686]))?;
     }
     let components =
@@ -93,6 +96,15 @@ fn ensure_packages() -> Result<()> {
         }
     }
     if missing.is_empty() {
+        eprintln!(
+            "xtask: deps: all {} Debian packages present ({})",
+            PACKAGES.len(),
+            PACKAGES
+                .iter()
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         return Ok(());
     }
     let need_i386 = missing.iter().any(|p| p.ends_with(":i386"))
