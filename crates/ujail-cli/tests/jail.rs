@@ -262,7 +262,7 @@ fn trace(extra: &[&str], prog: &Path, args: &[&str]) -> (Output, String) {
 }
 
 /// Whether a text log line has the contract's shape `PID ABI NAME(ARGS) = RESULT`,
-/// optionally followed by ` [denied]`; RESULT is `?`, a number, a hex address, or
+/// optionally followed by ` [denied]`; RESULT is `?`, a number >= 0, a hex address, or
 /// `-1 ENAME (message)` with a real errno name.
 fn line_shape_ok(line: &str) -> bool {
     let Some((_, rest)) = split_pid(line) else {
@@ -297,7 +297,7 @@ fn line_shape_ok(line: &str) -> bool {
             && msg.ends_with(')')
     };
     result == "?"
-        || result.parse::<i64>().is_ok()
+        || result.parse::<i64>().is_ok_and(|n| n >= 0)
         || result
             .strip_prefix("0x")
             .is_some_and(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_hexdigit()))
