@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 //! `cargo xtask test` and `cargo xtask test-host`.
 //!
-//! test-host: dependencies, lints (rustfmt, clippy, xtask's own tests), the
-//! guest programs, then the workspace's tests for the x86_64 build and for
-//! the i686 build (`UJAIL_GUESTS` points at the guests). `test` adds
+//! test-host: dependencies, lints (rustfmt, clippy for both builds, xtask's
+//! own tests), the guest programs, then the workspace's tests for the x86_64
+//! build and for the i686 build (`UJAIL_GUESTS` points at the guests). `test` adds
 //! `test-vm`. Each step has a banner; the timings are printed at the end,
 //! also when a step fails.
 //!
@@ -99,6 +99,22 @@ fn host_steps(opts: &Options, steps: &mut Steps) -> Result<()> {
                 "clippy",
                 "--workspace",
                 "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]))
+        })?;
+        // The i686 build has code of its own (`cfg(target_arch = "x86")`:
+        // the 32-bit tracer's register layout, the guest's asm): lint it too.
+        steps.step(&format!("lint: clippy ({I686})"), || {
+            util::run(util::cargo().args([
+                "clippy",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--all-targets",
+                "--target",
+                I686,
                 "--",
                 "-D",
                 "warnings",
