@@ -689,17 +689,85 @@ mod exit_status {
         f.finish();
     }
 
-    /// The i686 build on the (64-bit) host refuses a real 64-bit program.
+    /// The i686 build refuses a 64-bit program: a real one on the host, the
+    /// hand-made one in the VM (which has no other).
+    #[cfg(target_arch = "x86")]
     #[test]
     fn host_64_bit_program_under_i686_build() {
-        if cfg!(target_arch = "x86_64") || common::in_vm() {
-            // x86_64 build: runs it (see real_programs.rs); VM: no 64-bit program
-            // exists there, tiny_x86_64_elf covers the refusal.
-            return;
-        }
         let mut f = Failures::default();
-        let j = jailed("/bin/true", &[] as &[&str]);
-        check_error(&mut f, "/bin/true under the i686 build", &j, &[126], "64");
+        let dir = TempDir::new("true64");
+        let prog = if common::in_vm() {
+            dir.file("tiny64", &elf64_exit42(), 0o755)
+        } else {
+            PathBuf::from("/bin/true")
+        };
+        let what = format!("{} under the i686 build", prog.display());
+        let j = jailed(&prog, &[] as &[&str]);
+        check_error(&mut f, &what, &j, &[126], "64");
+        f.finish();
+    }
+
+    /// A jailed i386 program exec'ing a 64-bit one under the i686 build: the 32-bit
+    /// tracer cannot decode its calls, so it must not run unwatched (the denied
+    /// open must not succeed). In the VM the 32-bit kernel refuses the exec itself.
+    #[cfg(target_arch = "x86")]
+    #[test]
+    fn exec_into_64_bit_fails_closed() {
+        let mut f = Failures::default();
+        let g = guest("i686-static");
+        let dir = TempDir::new("exec64");
+        let secret = dir.file("secret", b"secret contents\n", 0o644);
+        let secret = secret.to_string_lossy().into_owned();
+        let o = if common::in_vm() {
+            let tiny = dir.file("tiny64", &elf64_exit42(), 0o755);
+            let tiny = tiny.to_string_lossy().into_owned();
+            let o = jailed(&g.path, &["exec", &tiny]);
+            f.check(
+                text(&o.stdout) == "exec: Exec format error\n" && o.status.code() == Some(126),
+                || format!("exec of a 64-bit program in the VM: {}", show(&o)),
+            );
+            o
+        } else {
+            run(ujail_cmd(
+                &[
+                    "run",
+                    "--deny-syscall",
+                    "openat=EACCES",
+                    "--deny-syscall",
+                    "open=EACCES",
+                ],
+                &g.path,
+                &["exec", "/bin/cat", &secret],
+            ))
+        };
+        f.check(
+            !text(&o.stdout).contains("secret contents") && !o.status.success(),
+            || {
+                format!(
+                    "i686 build, i386 program exec'ing 64-bit cat with open denied: {}",
+                    show(&o)
+                )
+            },
+        );
+        f.finish();
+    }
+
+    /// An unusable --log file is a ujail error (125) naming the path; nothing runs.
+    #[test]
+    fn unwritable_log_is_125() {
+        let mut f = Failures::default();
+        let g = &all_guests()[0];
+        let log = "/nonexistent-ujail-dir/log";
+        for sub in ["run", "trace"] {
+            let o = run(ujail_cmd(&[sub, "--log", log], &g.path, &["hello"]));
+            check_error(&mut f, &format!("ujail {sub} --log {log}"), &o, &[125], log);
+            f.check(o.stdout.is_empty(), || {
+                format!(
+                    "ujail {sub} --log {log}: the program ran anyway: {}",
+                    show(&o)
+                )
+            });
+        }
         f.finish();
     }
 }
@@ -940,6 +1008,56 @@ mod signals {
                 .status()
                 .is_ok_and(|s| s.success()),
         }
+    }
+
+    /// A forwarded signal is delivered, not turned into a kill: the jailed shell's
+    /// trap runs and decides the exit status.
+    #[test]
+    fn forwarded_signal_can_be_handled() {
+        let mut f = Failures::default();
+        let script =
+            "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.1; done";
+        let mut child = ujail_cmd(&["run"], BUSYBOX, &["sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ujail");
+        let mut out = child.stdout.take().expect("piped");
+        // Wait for "ready" under a watchdog: the reader thread sends each chunk.
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 256];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut got = Vec::new();
+        let end = Instant::now() + Duration::from_secs(30);
+        while !text(&got).contains("ready\n") && Instant::now() < end {
+            if let Ok(chunk) = rx.recv_timeout(Duration::from_millis(100)) {
+                got.extend(chunk);
+            }
+        }
+        if !text(&got).contains("ready\n") {
+            let st = wait_timeout(&mut child, 0);
+            panic!(
+                "jailed shell never printed ready (ujail: {st:?}, out {:?})",
+                text(&got)
+            );
+        }
+        f.check(send("TERM", child.id()), || "kill failed".into());
+        let st = wait_timeout(&mut child, 10);
+        while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(500)) {
+            got.extend(chunk);
+        }
+        f.check(
+            st.is_some_and(|s| s.code() == Some(7)) && text(&got) == "ready\ngot TERM\n",
+            || format!("SIGTERM to ujail running a trapping shell: want exit 7 and \"got TERM\", got {st:?}, stdout {:?}", text(&got)),
+        );
+        f.finish();
     }
 
     #[test]
