@@ -83,6 +83,14 @@ pub enum Event {
         /// Its exit status.
         status: i32,
     },
+    /// The jail itself refused `call` before any policy saw it (see
+    /// [`crate::integrity`]).
+    Refused {
+        /// The call.
+        call: Call,
+        /// What the tracer did with it.
+        verdict: Verdict,
+    },
     /// A thread was killed by `sig`.
     Killed {
         /// The thread.

@@ -14,6 +14,7 @@
 pub mod errno;
 pub mod error;
 pub mod handler;
+pub mod integrity;
 pub mod log;
 pub mod policy;
 pub mod spawn;

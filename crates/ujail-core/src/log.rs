@@ -154,19 +154,36 @@ impl<H: Handler> Handler for Logger<H> {
     }
 
     fn on_event(&mut self, event: &Event) {
-        if let Event::Exec { pid, former } = *event {
-            if let Some(p) = self.pending.remove(&former) {
-                self.pending.insert(pid, p);
+        match event {
+            Event::Exec { pid, former } => {
+                if let Some(p) = self.pending.remove(former) {
+                    self.pending.insert(*pid, p);
+                }
             }
+            Event::Refused { call, verdict } => {
+                let args = format_args_raw(call);
+                let ret = match *verdict {
+                    Verdict::Deny(e) => Some(-i64::from(e)),
+                    Verdict::Emulate(r) => Some(r),
+                    _ => None,
+                };
+                self.emit(call, &args, ret, "deny");
+            }
+            _ => {}
         }
         self.inner.on_event(event);
     }
 }
 
+/// The arguments as raw hex, for calls whose memory is not read.
+fn format_args_raw(call: &Call) -> Vec<String> {
+    call.args.iter().map(|a| format!("{a:#x}")).collect()
+}
+
 /// Decode the arguments of `call` for the log.
 fn format_args(call: &Call, mem: &mut dyn Memory) -> Vec<String> {
     let Some(kinds) = call.name.and_then(|n| signature_for(call.abi, n)) else {
-        return call.args.iter().map(|a| format!("{a:#x}")).collect();
+        return format_args_raw(call);
     };
     kinds
         .iter()

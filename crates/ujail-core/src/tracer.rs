@@ -471,6 +471,14 @@ impl<H: Handler> Tracer<H> {
     }
 
     fn judge(&mut self, pid: Pid, call: &Call) -> Verdict {
+        if let Some(verdict) = crate::integrity::check(call) {
+            // Not the policy's to allow; the log still sees it.
+            self.handler.on_event(&Event::Refused {
+                call: call.clone(),
+                verdict,
+            });
+            return verdict;
+        }
         let thread = self
             .threads
             .entry(pid)
