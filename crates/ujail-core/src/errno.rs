@@ -158,6 +158,28 @@ pub fn number(name: &str) -> Option<i32> {
     ERRNOS.iter().find(|&&(_, n)| n == name).map(|&(k, _)| k)
 }
 
+/// Kernel-internal codes (include/linux/errno.h) that a tracer sees at the
+/// exit stop of an interrupted call before the kernel restarts it or turns
+/// it into EINTR; user space never sees them. Messages as strace words them.
+const INTERNAL: &[(i32, &str, &str)] = &[
+    (512, "ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+    (513, "ERESTARTNOINTR", "To be restarted"),
+    (514, "ERESTARTNOHAND", "To be restarted if no handler"),
+    (515, "ENOIOCTLCMD", "No ioctl command"),
+    (516, "ERESTART_RESTARTBLOCK", "Interrupted by signal"),
+    (517, "EPROBE_DEFER", "Driver probe deferred"),
+    (518, "EOPENSTALE", "Open found a stale dentry"),
+    (519, "ENOPARAM", "Parameter not supported"),
+];
+
+/// The kernel-internal code `n` (512..=519): name and message.
+pub fn internal(n: i32) -> Option<(&'static str, &'static str)> {
+    INTERNAL
+        .iter()
+        .find(|&&(k, _, _)| k == n)
+        .map(|&(_, name, msg)| (name, msg))
+}
+
 /// The C library's message for errno `n` ("No such file or directory").
 pub fn message(n: i32) -> String {
     let s = std::io::Error::from_raw_os_error(n).to_string();
@@ -182,6 +204,12 @@ mod tests {
         assert_eq!(number("EBOGUS"), None);
         assert_eq!(name(0), None);
         assert_eq!(message(libc::EACCES), "Permission denied");
+        assert_eq!(
+            internal(512),
+            Some(("ERESTARTSYS", "To be restarted if SA_RESTART is set"))
+        );
+        assert_eq!(internal(514).map(|i| i.0), Some("ERESTARTNOHAND"));
+        assert_eq!(internal(13), None);
         for &(n, s) in ERRNOS {
             assert_eq!(number(s), Some(n), "{s}");
         }

@@ -292,21 +292,17 @@ fn text_line(call: &Call, args: &[String], ret: Option<i64>, verdict: &str) -> S
         None => "?".to_string(),
         Some(r) if (-4095..0).contains(&r) => {
             let e = i32::try_from(-r).unwrap_or(0);
-            format!(
-                "-1 {} ({})",
-                errno::name(e).unwrap_or("E?"),
-                errno::message(e)
-            )
+            match errno::internal(e) {
+                // The call is restarted or becomes EINTR: not its result yet.
+                Some((name, msg)) => format!("? {name} ({msg})"),
+                None => format!(
+                    "-1 {} ({})",
+                    errno::name(e).unwrap_or("E?"),
+                    errno::message(e)
+                ),
+            }
         }
-        Some(r)
-            if r > 0xffff
-                && matches!(
-                    call.name,
-                    Some("mmap" | "mmap2" | "brk" | "mremap" | "shmat")
-                ) =>
-        {
-            format!("{r:#x}")
-        }
+        Some(r) if r > 0xffff && returns_address(call.name) => format!("{r:#x}"),
         Some(r) => r.to_string(),
     };
     let tag = match verdict {
@@ -343,10 +339,21 @@ fn json_string(s: &str) -> String {
     o
 }
 
+/// Calls whose result is an address, shown in hex.
+fn returns_address(name: Option<&str>) -> bool {
+    matches!(
+        name,
+        Some("mmap" | "mmap2" | "old_mmap" | "brk" | "mremap" | "shmat")
+    )
+}
+
 fn json_line(call: &Call, args: &[String], ret: Option<i64>, verdict: &str) -> String {
     let errno = match ret {
         Some(r) if (-4095..0).contains(&r) => {
-            errno::name(i32::try_from(-r).unwrap_or(0)).map_or("null".to_string(), json_string)
+            let e = i32::try_from(-r).unwrap_or(0);
+            errno::name(e)
+                .or_else(|| errno::internal(e).map(|i| i.0))
+                .map_or("null".to_string(), json_string)
         }
         _ => "null".to_string(),
     };

@@ -579,7 +579,7 @@ impl<H: Handler> Tracer<H> {
         info: &sys::RawSyscallInfo,
         approved: &Approved,
     ) -> Result<(), Error> {
-        let ret = ujail_regs::regs::sign_extend(approved.call.abi, info.data[0]);
+        let ret = syscall_result(approved.call.abi, info.data[0]);
         if approved.root_exec && ret < 0 && !self.root_execed {
             let errno = i32::try_from(-ret).unwrap_or(libc::ENOEXEC);
             self.outcome = Some(Outcome::ExecFailed(errno));
@@ -597,5 +597,37 @@ impl<H: Handler> Tracer<H> {
         }
         self.thread(pid).state = ThreadState::Emu;
         self.resume(pid, 0)
+    }
+}
+
+/// A raw result register as the call's result: `-errno` for the kernel's
+/// error range (-4095..-1), otherwise the value itself — unsigned for i386,
+/// so that an mmap2 address above 2 GiB is not mistaken for a negative
+/// number.
+pub fn syscall_result(abi: Abi, raw: u64) -> i64 {
+    let signed = ujail_regs::regs::sign_extend(abi, raw);
+    match abi {
+        Abi::I386 if !(-4095..0).contains(&signed) => {
+            i64::from(u32::try_from(raw & 0xffff_ffff).unwrap_or(0))
+        }
+        _ => signed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_are_errno_or_unsigned_per_abi() {
+        assert_eq!(syscall_result(Abi::I386, 0xffff_fff3), -13);
+        assert_eq!(syscall_result(Abi::I386, 0xf7f0_0000), 0xf7f0_0000);
+        assert_eq!(syscall_result(Abi::I386, 0xffff_f000), 0xffff_f000);
+        assert_eq!(syscall_result(Abi::I386, 0xffff_f001), -4095);
+        assert_eq!(syscall_result(Abi::X86_64, u64::MAX), -1);
+        assert_eq!(
+            syscall_result(Abi::X86_64, 0x7f00_0000_0000),
+            0x7f00_0000_0000
+        );
     }
 }
