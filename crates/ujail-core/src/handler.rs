@@ -41,6 +41,19 @@ pub enum Verdict {
     Deny(i32),
     /// Kill the calling process with SIGKILL.
     Kill,
+    /// Let the kernel run call `nr` with `args` instead (e.g. a path
+    /// argument pointing at a checked copy placed with [`Memory::place`]).
+    /// The tracee's own number and argument registers are put back after
+    /// the call, so the program sees only the result. With `report`,
+    /// [`Handler::on_result`] gets the result.
+    Rewrite {
+        /// The number the kernel runs (same ABI as the call).
+        nr: u64,
+        /// The arguments the kernel sees.
+        args: [u64; 6],
+        /// Report the result to the handler.
+        report: bool,
+    },
 }
 
 /// Access to a stopped tracee's memory, as handlers see it.
@@ -49,6 +62,23 @@ pub trait Memory {
     fn read(&mut self, addr: RemoteAddr, buf: &mut [u8]) -> Result<(), MemError>;
     /// Read a NUL-terminated string of at most `limit` bytes.
     fn read_cstr(&mut self, addr: RemoteAddr, limit: usize) -> Result<Vec<u8>, MemError>;
+
+    /// Copy `data` into the calling thread's scratch area — tracee memory
+    /// mapped read-only, which no tracee thread can change while the kernel
+    /// reads it — and return its tracee address, for a [`Verdict::Rewrite`].
+    /// Each call of the handler starts with an empty area. `None` when the
+    /// thread has no scratch area ([`Handler::wants_scratch`] is false or
+    /// its creation failed) or `data` does not fit.
+    fn place(&mut self, data: &[u8]) -> Option<RemoteAddr> {
+        let _ = data;
+        None
+    }
+
+    /// True when `pid` (a process or thread id) is traced by this jail.
+    fn is_jailed(&self, pid: Pid) -> bool {
+        let _ = pid;
+        false
+    }
 }
 
 /// Something that happened to a tracee other than a system call.
@@ -115,5 +145,12 @@ pub trait Handler {
     /// A non-syscall event.
     fn on_event(&mut self, event: &Event) {
         let _ = event;
+    }
+
+    /// True when this policy places checked copies with [`Memory::place`]:
+    /// the tracer then gives each thread a scratch area before its first
+    /// call is judged.
+    fn wants_scratch(&self) -> bool {
+        false
     }
 }

@@ -42,6 +42,8 @@ struct Pending {
     args: Vec<String>,
     /// The wrapped policy asked for the result too.
     inner_wants_result: bool,
+    /// "forward" or "rewrite".
+    verdict: &'static str,
 }
 
 /// Wraps policy `H`, logging every call and its verdict to `out`.
@@ -77,7 +79,7 @@ impl<H: Handler> Logger<H> {
     /// Flush the log; the first write error met, if any.
     pub fn finish(&mut self) -> Result<(), std::io::Error> {
         for (_, p) in std::mem::take(&mut self.pending) {
-            self.emit(&p.call, &p.args, None, "forward");
+            self.emit(&p.call, &p.args, None, p.verdict);
         }
         if let Some(e) = self.write_error.take() {
             return Err(e);
@@ -116,9 +118,32 @@ impl<H: Handler> Handler for Logger<H> {
                         call: call.clone(),
                         args,
                         inner_wants_result,
+                        verdict: "forward",
                     },
                 );
                 Verdict::ForwardReport
+            }
+            Verdict::Rewrite {
+                nr,
+                args: new_args,
+                report,
+            } => {
+                // Logged as the program made it; the result is the
+                // rewritten call's.
+                self.pending.insert(
+                    call.pid,
+                    Pending {
+                        call: call.clone(),
+                        args,
+                        inner_wants_result: report,
+                        verdict: "rewrite",
+                    },
+                );
+                Verdict::Rewrite {
+                    nr,
+                    args: new_args,
+                    report: true,
+                }
             }
             Verdict::Emulate(ret) => {
                 self.emit(call, &args, Some(ret), "emulate");
@@ -147,10 +172,14 @@ impl<H: Handler> Handler for Logger<H> {
                 }
             }
         }
-        self.emit(&p.call, &p.args, ret, "forward");
+        self.emit(&p.call, &p.args, ret, p.verdict);
         if p.inner_wants_result {
             self.inner.on_result(call, ret, mem);
         }
+    }
+
+    fn wants_scratch(&self) -> bool {
+        self.inner.wants_scratch()
     }
 
     fn on_event(&mut self, event: &Event) {

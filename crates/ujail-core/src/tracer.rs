@@ -31,8 +31,9 @@ use std::collections::HashMap;
 use std::io;
 
 use ujail_mem::{MemError, PeekPoke, ProcMem, RemoteAddr, TraceeMem};
-use ujail_regs::{decode_syscall_insn, table, Abi, AbiError, Registers};
+use ujail_regs::{decode_syscall_insn, table, Abi, AbiError, NativeRegs, Registers};
 
+use crate::errno;
 use crate::error::Error;
 use crate::handler::{Call, Event, Handler, Memory, Pid, Verdict};
 use crate::stop::{PtraceEvent, Stop};
@@ -77,6 +78,41 @@ struct Approved {
     report: bool,
     /// This is the root's first execve: its failure is the program's.
     root_exec: bool,
+    /// What to put back after the call (or when it is abandoned).
+    after: After,
+}
+
+/// Registers to put back around a forwarded call.
+#[derive(Debug, Clone)]
+enum After {
+    /// The call is the tracee's own: nothing to restore.
+    Nothing,
+    /// A rewritten call: at its real exit the tracee's own number and
+    /// argument registers (from these, taken at entry) come back; the
+    /// result stays.
+    RestoreArgs(NativeRegs),
+    /// A call injected by the tracer (scratch area creation): at its real
+    /// exit its result is recorded and every register comes back from these
+    /// (taken at the entry of the tracee's call), rewound so that the
+    /// tracee's own call is made again.
+    Injected(NativeRegs),
+}
+
+/// Size of a thread's scratch area: two PATH_MAX paths and some structs.
+pub const SCRATCH_SIZE: u64 = 16 * 1024;
+
+/// A thread's scratch area: `len` bytes at `addr`, mapped read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Scratch {
+    addr: u64,
+    len: u64,
+}
+
+impl Scratch {
+    fn overlaps(self, start: u64, len: u64) -> bool {
+        let end = start.saturating_add(len.max(1));
+        start < self.addr + self.len && self.addr < end
+    }
 }
 
 /// Where one tracee thread stands. Named after what the *next* syscall stop
@@ -120,11 +156,20 @@ struct Thread {
     state: ThreadState,
     /// `/proc/PID/mem`, opened on first use and dropped at exec (new mm).
     mem: Option<ProcMem>,
+    /// The scratch area, once created; dropped at exec (new mm).
+    scratch: Option<Scratch>,
+    /// Creating the scratch area failed: calls needing it are refused.
+    scratch_failed: bool,
 }
 
 impl Thread {
     fn new(state: ThreadState) -> Thread {
-        Thread { state, mem: None }
+        Thread {
+            state,
+            mem: None,
+            scratch: None,
+            scratch_failed: false,
+        }
     }
 }
 
@@ -133,26 +178,65 @@ impl Thread {
 struct StoppedMemory<'a> {
     pid: Pid,
     proc_mem: &'a mut Option<ProcMem>,
+    scratch: Option<Scratch>,
+    /// Bytes of the scratch area used by this call so far.
+    used: u64,
+    /// The jail's threads, for [`Memory::is_jailed`].
+    jailed: Option<&'a HashMap<Pid, Thread>>,
 }
 
-impl Memory for StoppedMemory<'_> {
-    fn read(&mut self, addr: RemoteAddr, buf: &mut [u8]) -> Result<(), MemError> {
+impl<'a> StoppedMemory<'a> {
+    fn new(pid: Pid, proc_mem: &'a mut Option<ProcMem>) -> StoppedMemory<'a> {
+        StoppedMemory {
+            pid,
+            proc_mem,
+            scratch: None,
+            used: 0,
+            jailed: None,
+        }
+    }
+
+    fn proc_mem(&mut self) -> Option<&mut ProcMem> {
         if self.proc_mem.is_none() {
             *self.proc_mem = ProcMem::open(self.pid).ok();
         }
-        match self.proc_mem.as_mut() {
+        self.proc_mem.as_mut()
+    }
+}
+
+impl Memory for StoppedMemory<'_> {
+    fn place(&mut self, data: &[u8]) -> Option<RemoteAddr> {
+        let scratch = self.scratch?;
+        let len = u64::try_from(data.len()).ok()?;
+        // Keep every placed object 8-byte aligned (struct open_how).
+        let start = self.used.next_multiple_of(8);
+        if start + len > scratch.len {
+            return None;
+        }
+        let addr = RemoteAddr(scratch.addr + start);
+        // /proc/PID/mem writes through the read-only protection (FOLL_FORCE).
+        self.proc_mem()?.write(addr, data).ok()?;
+        self.used = start + len;
+        Some(addr)
+    }
+
+    fn is_jailed(&self, pid: Pid) -> bool {
+        self.jailed.is_some_and(|t| t.contains_key(&pid))
+    }
+
+    fn read(&mut self, addr: RemoteAddr, buf: &mut [u8]) -> Result<(), MemError> {
+        let pid = self.pid;
+        match self.proc_mem() {
             Some(m) => m.read(addr, buf),
-            None => PeekPoke::new(self.pid).read(addr, buf),
+            None => PeekPoke::new(pid).read(addr, buf),
         }
     }
 
     fn read_cstr(&mut self, addr: RemoteAddr, limit: usize) -> Result<Vec<u8>, MemError> {
-        if self.proc_mem.is_none() {
-            *self.proc_mem = ProcMem::open(self.pid).ok();
-        }
-        match self.proc_mem.as_mut() {
+        let pid = self.pid;
+        match self.proc_mem() {
             Some(m) => m.read_cstr(addr, limit),
-            None => PeekPoke::new(self.pid).read_cstr(addr, limit),
+            None => PeekPoke::new(pid).read_cstr(addr, limit),
         }
     }
 }
@@ -196,9 +280,19 @@ impl<H: Handler> Tracer<H> {
         }
     }
 
+    /// The handler, after the run.
+    pub fn into_handler(self) -> H {
+        self.handler
+    }
+
     /// The handler (e.g. to flush a log after the run).
     pub fn handler_mut(&mut self) -> &mut H {
         &mut self.handler
+    }
+
+    /// The pid of the jailed program (the first tracee).
+    pub fn root(&self) -> Pid {
+        self.root
     }
 
     /// Problems that made the tracer kill tracees (one line each).
@@ -261,10 +355,7 @@ impl<H: Handler> Tracer<H> {
             {
                 if a.report {
                     let mut proc_mem = None;
-                    let mut mem = StoppedMemory {
-                        pid,
-                        proc_mem: &mut proc_mem,
-                    };
+                    let mut mem = StoppedMemory::new(pid, &mut proc_mem);
                     self.handler.on_result(&a.call, None, &mut mem);
                 }
             }
@@ -283,6 +374,18 @@ impl<H: Handler> Tracer<H> {
     fn resume(&mut self, pid: Pid, sig: i32) -> Result<(), Error> {
         let request = self.thread(pid).state.resume_request();
         sys::resume(request, pid, sig).map_err(|e| Error::new("ptrace resume", pid, e))
+    }
+
+    fn get_regs(pid: Pid) -> Result<NativeRegs, Error> {
+        sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))
+    }
+
+    fn set_regs(pid: Pid, regs: &NativeRegs) -> Result<(), Error> {
+        sys::set_regs(pid, regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))
+    }
+
+    fn kill(pid: Pid) -> Result<(), Error> {
+        sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e))
     }
 
     fn on_event_stop(&mut self, pid: Pid, ev: PtraceEvent) -> Result<(), Error> {
@@ -312,8 +415,18 @@ impl<H: Handler> Tracer<H> {
                         self.threads.insert(pid, t);
                     }
                 }
-                // New address space: the old /proc/PID/mem handle is stale.
-                self.thread(pid).mem = None;
+                // New address space: the old /proc/PID/mem handle and the
+                // scratch area are gone with the old one.
+                let thread = self.thread(pid);
+                thread.mem = None;
+                thread.scratch = None;
+                thread.scratch_failed = false;
+                // The registers now belong to the new image (its entry
+                // registers, rdx/edx = the atexit pointer): a rewritten
+                // execve must not get the old program's arguments back.
+                if let ThreadState::RealExit(approved) = &mut thread.state {
+                    approved.after = After::Nothing;
+                }
                 if pid == self.root {
                     self.root_execed = true;
                 }
@@ -351,11 +464,17 @@ impl<H: Handler> Tracer<H> {
             Err(e) => Err(Error::new("PTRACE_GETSIGINFO", pid, e)),
             Ok(_) => {
                 // Signal-delivery stop: re-inject the signal.
-                if let ThreadState::RealEntry(_) = thread.state {
+                if let ThreadState::RealEntry(approved) = &thread.state {
                     // The call was rewound but not yet re-executed; the
-                    // handler runs first. Drop the approval: after the handler
-                    // the instruction comes back as a fresh SYSEMU entry.
+                    // handler runs first. Abandon the approval: put back the
+                    // tracee's own registers (rewound), so that after the
+                    // handler its call comes back as a fresh SYSEMU entry
+                    // and is judged again.
+                    let approved = approved.clone();
                     thread.state = ThreadState::Emu;
+                    if let After::RestoreArgs(own) | After::Injected(own) = approved.after {
+                        Self::set_regs(pid, &rewound(own, approved.insn_len))?;
+                    }
                 }
                 self.handler.on_event(&Event::Signal { pid, sig });
                 self.resume(pid, sig)
@@ -381,10 +500,9 @@ impl<H: Handler> Tracer<H> {
                 self.on_real_exit(pid, &info, &approved)
             }
             (SYSCALL_INFO_EXIT, ThreadState::Cancelled { abi, ret }) => {
-                let mut regs =
-                    sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
+                let mut regs = Self::get_regs(pid)?;
                 regs.set_ret(abi, ret);
-                sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+                Self::set_regs(pid, &regs)?;
                 self.thread(pid).state = ThreadState::Emu;
                 self.resume(pid, 0)
             }
@@ -448,30 +566,105 @@ impl<H: Handler> Tracer<H> {
                     "tracee {pid} made a {abi} system call, which this {} build of ujail cannot trace: killed",
                     std::env::consts::ARCH
                 ));
-                return sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e));
+                return Self::kill(pid);
             }
         };
+        let thread = self.thread(pid);
+        if thread.scratch.is_none() && !thread.scratch_failed && self.handler.wants_scratch() {
+            return self.inject_scratch(pid, &call, insn_len);
+        }
         let verdict = self.judge(pid, &call);
+        let root_exec = self.is_root_exec(&call);
         match verdict {
             Verdict::Forward | Verdict::ForwardReport => {
-                let report = verdict == Verdict::ForwardReport;
-                let root_exec = self.is_root_exec(&call);
+                self.thread(pid).state = ThreadState::SkippedExit(Approved {
+                    call,
+                    insn_len,
+                    report: verdict == Verdict::ForwardReport,
+                    root_exec,
+                    after: After::Nothing,
+                });
+                self.resume(pid, 0)
+            }
+            Verdict::Rewrite { nr, args, report } => {
+                let own = Self::get_regs(pid)?;
+                let mut regs = own;
+                regs.set_orig_nr(nr);
+                for (i, a) in args.iter().enumerate() {
+                    regs.set_arg(call.abi, i, *a);
+                }
+                Self::set_regs(pid, &regs)?;
+                let call = Call {
+                    nr,
+                    name: table::name(call.abi, nr),
+                    args: std::array::from_fn(|i| ujail_regs::regs::truncate(call.abi, args[i])),
+                    ..call
+                };
                 self.thread(pid).state = ThreadState::SkippedExit(Approved {
                     call,
                     insn_len,
                     report,
                     root_exec,
+                    after: After::RestoreArgs(own),
                 });
                 self.resume(pid, 0)
             }
             Verdict::Emulate(ret) => self.answer(pid, call.abi, ret),
             Verdict::Deny(errno) => self.answer(pid, call.abi, -i64::from(errno)),
-            Verdict::Kill => sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e)),
+            Verdict::Kill => Self::kill(pid),
         }
     }
 
+    /// Give the thread its scratch area: make it run
+    /// `mmap(NULL, SCRATCH_SIZE, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)`
+    /// through the same rewind as a forwarded call, then put its registers
+    /// back so that `call` is made again and judged with the area in place.
+    fn inject_scratch(&mut self, pid: Pid, call: &Call, insn_len: u8) -> Result<(), Error> {
+        let own = Self::get_regs(pid)?;
+        let name = match call.abi {
+            Abi::I386 => "mmap2",
+            Abi::X86_64 => "mmap",
+        };
+        let Some(nr) = table::number(call.abi, name) else {
+            self.thread(pid).scratch_failed = true;
+            return self.on_emu_entry_again(pid, own, insn_len);
+        };
+        let prot_read = 1;
+        let map_private_anonymous = 0x22;
+        let fd = ujail_regs::regs::truncate(call.abi, u64::MAX);
+        let args = [0, SCRATCH_SIZE, prot_read, map_private_anonymous, fd, 0];
+        let mut regs = own;
+        regs.set_orig_nr(nr);
+        for (i, a) in args.iter().enumerate() {
+            regs.set_arg(call.abi, i, *a);
+        }
+        Self::set_regs(pid, &regs)?;
+        let injected = Call {
+            nr,
+            name: Some(name),
+            args,
+            ..call.clone()
+        };
+        self.thread(pid).state = ThreadState::SkippedExit(Approved {
+            call: injected,
+            insn_len,
+            report: false,
+            root_exec: false,
+            after: After::Injected(own),
+        });
+        self.resume(pid, 0)
+    }
+
+    /// Make the tracee issue its call again (registers `own` from its entry
+    /// stop, rewound), to be judged at the next SYSEMU entry.
+    fn on_emu_entry_again(&mut self, pid: Pid, own: NativeRegs, insn_len: u8) -> Result<(), Error> {
+        Self::set_regs(pid, &rewound(own, insn_len))?;
+        self.thread(pid).state = ThreadState::Emu;
+        self.resume(pid, 0)
+    }
+
     fn judge(&mut self, pid: Pid, call: &Call) -> Verdict {
-        if let Some(verdict) = crate::integrity::check(call) {
+        if let Some(verdict) = crate::integrity::check(call).or_else(|| self.guard_scratch(call)) {
             // Not the policy's to allow; the log still sees it.
             self.handler.on_event(&Event::Refused {
                 call: call.clone(),
@@ -479,15 +672,60 @@ impl<H: Handler> Tracer<H> {
             });
             return verdict;
         }
-        let thread = self
-            .threads
-            .entry(pid)
-            .or_insert_with(|| Thread::new(ThreadState::Emu));
+        let (mut proc_mem, scratch) = match self.threads.get_mut(&pid) {
+            Some(t) => (t.mem.take(), t.scratch),
+            None => (None, None),
+        };
         let mut mem = StoppedMemory {
             pid,
-            proc_mem: &mut thread.mem,
+            proc_mem: &mut proc_mem,
+            scratch,
+            used: 0,
+            jailed: Some(&self.threads),
         };
-        self.handler.on_call(call, &mut mem)
+        let verdict = self.handler.on_call(call, &mut mem);
+        if let Some(t) = self.threads.get_mut(&pid) {
+            t.mem = proc_mem;
+        }
+        verdict
+    }
+
+    /// Refuse calls that would unmap, remap or unprotect a scratch area:
+    /// the kernel reads checked copies from there, and only the tracer may
+    /// write it.
+    fn guard_scratch(&self, call: &Call) -> Option<Verdict> {
+        let a = call.args;
+        let map_fixed = 0x10;
+        let map_fixed_noreplace = 0x10_0000;
+        let mremap_fixed = 2;
+        let ranges: &[(u64, u64)] = &match call.name? {
+            "mprotect" | "pkey_mprotect" | "munmap" | "madvise" | "remap_file_pages" | "mseal" => {
+                vec![(a[0], a[1])]
+            }
+            "mmap" | "mmap2" if call.abi == Abi::I386 && call.name == Some("mmap") => {
+                // i386 old_mmap: arguments in tracee memory, flags cannot be
+                // checked race-free.
+                return self.any_scratch().then_some(Verdict::Deny(libc::ENOSYS));
+            }
+            "mmap" | "mmap2" if a[3] & (map_fixed | map_fixed_noreplace) != 0 => vec![(a[0], a[1])],
+            "mremap" if a[3] & mremap_fixed != 0 => vec![(a[0], a[1]), (a[4], a[2])],
+            "mremap" => vec![(a[0], a[1].max(a[2]))],
+            "shmat" => vec![(a[1], 1)],
+            // i386 ipc(SHMAT=21, shmid, shmflg, &raddr, shmaddr)
+            "ipc" if a[0] & 0xffff == 21 => vec![(a[4], 1)],
+            "shmdt" => vec![(a[0], 1)],
+            _ => return None,
+        };
+        let hit = self
+            .threads
+            .values()
+            .filter_map(|t| t.scratch)
+            .any(|s| ranges.iter().any(|&(start, len)| s.overlaps(start, len)));
+        hit.then_some(Verdict::Deny(libc::EPERM))
+    }
+
+    fn any_scratch(&self) -> bool {
+        self.threads.values().any(|t| t.scratch.is_some())
     }
 
     /// The root's own first execve: its result tells whether the program ran.
@@ -499,19 +737,17 @@ impl<H: Handler> Tracer<H> {
 
     /// Emulate: the skipped call returns `ret`.
     fn answer(&mut self, pid: Pid, abi: Abi, ret: i64) -> Result<(), Error> {
-        let mut regs = sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
+        let mut regs = Self::get_regs(pid)?;
         regs.set_ret(abi, ret);
-        sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+        Self::set_regs(pid, &regs)?;
         self.thread(pid).state = ThreadState::Emu;
         self.resume(pid, 0)
     }
 
     /// Exit stop of the skipped call: rewind so the instruction runs again.
     fn on_skipped_exit(&mut self, pid: Pid, approved: Approved) -> Result<(), Error> {
-        let mut regs = sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
-        regs.set_ax(regs.orig_nr());
-        regs.set_ip(regs.ip().wrapping_sub(u64::from(approved.insn_len)));
-        sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
+        let regs = Self::get_regs(pid)?;
+        Self::set_regs(pid, &rewound(regs, approved.insn_len))?;
         self.thread(pid).state = ThreadState::RealEntry(approved);
         self.resume(pid, 0)
     }
@@ -524,62 +760,89 @@ impl<H: Handler> Tracer<H> {
         approved: Approved,
     ) -> Result<(), Error> {
         let decoded = self.decode(pid, info);
-        let same = matches!(&decoded, Ok((call, _)) if *call == approved.call);
-        if same {
+        if matches!(&decoded, Ok((call, _)) if *call == approved.call) {
             self.thread(pid).state = ThreadState::RealExit(approved);
             return self.resume(pid, 0);
         }
-        // Not the call that was approved: this one has not been judged.
+        // Not the call that was approved: this one has not been judged. (Only
+        // a signal handler could have run in between, and signal-delivery
+        // stops abandon the approval; this is the fail-closed net.)
         let verdict = match &decoded {
             Ok((call, _)) => self.judge(pid, call),
             Err(Undecided::Abi(_)) => Verdict::Deny(libc::ENOSYS),
             Err(Undecided::Unsupported(_)) => Verdict::Kill,
         };
-        match (verdict, decoded) {
+        let abi = match &decoded {
+            Ok((c, _)) => c.abi,
+            Err(_) => Abi::from_audit_arch(info.arch).unwrap_or(Abi::I386),
+        };
+        let ret = match (verdict, decoded) {
             (Verdict::Forward | Verdict::ForwardReport, Ok((call, insn_len))) => {
-                let report = verdict == Verdict::ForwardReport;
-                let root_exec = self.is_root_exec(&call);
                 self.thread(pid).state = ThreadState::RealExit(Approved {
+                    root_exec: self.is_root_exec(&call),
                     call,
                     insn_len,
-                    report,
-                    root_exec,
+                    report: verdict == Verdict::ForwardReport,
+                    after: After::Nothing,
                 });
-                self.resume(pid, 0)
+                return self.resume(pid, 0);
             }
-            (Verdict::Kill, _) | (Verdict::Forward | Verdict::ForwardReport, Err(_)) => {
-                sys::kill(pid, libc::SIGKILL).map_err(|e| Error::new("kill", pid, e))
+            (Verdict::Emulate(r), _) => r,
+            (Verdict::Deny(e), _) => -i64::from(e),
+            // A rewrite needs the skipped entry; refuse rather than guess.
+            (Verdict::Rewrite { .. }, _) => -i64::from(libc::EAGAIN),
+            (Verdict::Kill | Verdict::Forward | Verdict::ForwardReport, _) => {
+                return Self::kill(pid)
             }
-            (v, d) => {
-                let ret = match v {
-                    Verdict::Emulate(r) => r,
-                    Verdict::Deny(e) => -i64::from(e),
-                    _ => -i64::from(libc::ENOSYS),
-                };
-                let abi = d
-                    .map(|(c, _)| c.abi)
-                    .unwrap_or_else(|_| Abi::from_audit_arch(info.arch).unwrap_or(Abi::I386));
-                // Cancel the call the kernel is about to run: orig_ax = -1
-                // makes it skip (like seccomp's SECCOMP_RET_ERRNO path), and
-                // the exit stop then carries our result.
-                let mut regs =
-                    sys::get_regs(pid).map_err(|e| Error::new("PTRACE_GETREGS", pid, e))?;
-                regs.set_orig_nr(u64::MAX);
-                sys::set_regs(pid, &regs).map_err(|e| Error::new("PTRACE_SETREGS", pid, e))?;
-                self.thread(pid).state = ThreadState::Cancelled { abi, ret };
-                self.resume(pid, 0)
-            }
-        }
+        };
+        // Cancel the call the kernel is about to run: orig_ax = -1 makes it
+        // skip, and the exit stop then carries our result.
+        let mut regs = Self::get_regs(pid)?;
+        regs.set_orig_nr(u64::MAX);
+        Self::set_regs(pid, &regs)?;
+        self.thread(pid).state = ThreadState::Cancelled { abi, ret };
+        self.resume(pid, 0)
     }
 
-    /// Real exit: report the result if asked, then back to SYSEMU.
+    /// Real exit: restore what the tracer changed, report, back to SYSEMU.
     fn on_real_exit(
         &mut self,
         pid: Pid,
         info: &sys::RawSyscallInfo,
         approved: &Approved,
     ) -> Result<(), Error> {
-        let ret = syscall_result(approved.call.abi, info.data[0]);
+        let abi = approved.call.abi;
+        let ret = syscall_result(abi, info.data[0]);
+        match &approved.after {
+            After::Nothing => {}
+            After::RestoreArgs(own) => {
+                let mut regs = Self::get_regs(pid)?;
+                regs.set_orig_nr(own.orig_nr());
+                for i in 0..6 {
+                    regs.set_arg(abi, i, own.arg(abi, i));
+                }
+                Self::set_regs(pid, &regs)?;
+            }
+            After::Injected(own) => {
+                let thread = self.thread(pid);
+                match u64::try_from(ret) {
+                    Ok(addr) if ret > 0 => {
+                        thread.scratch = Some(Scratch {
+                            addr,
+                            len: SCRATCH_SIZE,
+                        })
+                    }
+                    _ => {
+                        thread.scratch_failed = true;
+                        self.errors.push(format!(
+                            "tracee {pid}: cannot map its scratch area ({}); calls needing it are refused",
+                            errno::message(i32::try_from(-ret).unwrap_or(0))
+                        ));
+                    }
+                }
+                return self.on_emu_entry_again(pid, *own, approved.insn_len);
+            }
+        }
         if approved.root_exec && ret < 0 && !self.root_execed {
             let errno = i32::try_from(-ret).unwrap_or(libc::ENOEXEC);
             self.outcome = Some(Outcome::ExecFailed(errno));
@@ -589,15 +852,21 @@ impl<H: Handler> Tracer<H> {
                 .threads
                 .entry(pid)
                 .or_insert_with(|| Thread::new(ThreadState::Emu));
-            let mut mem = StoppedMemory {
-                pid,
-                proc_mem: &mut thread.mem,
-            };
+            let mut mem = StoppedMemory::new(pid, &mut thread.mem);
             self.handler.on_result(&approved.call, Some(ret), &mut mem);
         }
         self.thread(pid).state = ThreadState::Emu;
         self.resume(pid, 0)
     }
+}
+
+/// Registers `regs` of a syscall stop, rewound so that the syscall
+/// instruction runs again with the number in `orig_ax`: the kernel's own
+/// restart step (arch/x86/kernel/signal.c).
+fn rewound(mut regs: NativeRegs, insn_len: u8) -> NativeRegs {
+    regs.set_ax(regs.orig_nr());
+    regs.set_ip(regs.ip().wrapping_sub(u64::from(insn_len)));
+    regs
 }
 
 /// A raw result register as the call's result: `-errno` for the kernel's
