@@ -92,6 +92,15 @@ impl Drop for TempDir {
     }
 }
 
+/// Debian's python3 (not a pyenv shim) when present, else the one in PATH.
+fn python3() -> &'static str {
+    if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    }
+}
+
 fn root() -> &'static Path {
     Path::new("/")
 }
@@ -128,11 +137,7 @@ fn coreutils() {
 
 #[test]
 fn python3_json_listdir() {
-    let py = if Path::new("/usr/bin/python3").exists() {
-        "/usr/bin/python3"
-    } else {
-        "python3"
-    };
+    let py = python3();
     let j = same(
         root(),
         py,
@@ -267,5 +272,60 @@ fn traced_pipeline_matches() {
     assert!(
         pids.len() >= 5,
         "expected the shell and 4 children in the log, saw pids {pids:?}"
+    );
+}
+
+/// Calls made by a signal handler go through the policy, also when the signal
+/// lands between the skipped exit and the real entry of a forwarded call (the
+/// hybrid engine's window). Python's C-level handler writes one byte to the
+/// wakeup pipe per SIGALRM while the main loop makes forwarded getppid calls at
+/// full speed; with `write` denied (EAGAIN, which the handler ignores) no byte
+/// may reach the pipe. The exit status is the number of bytes found (max 100).
+#[test]
+fn signal_handler_calls_go_through_policy() {
+    let script = r#"
+import os, signal, time
+r, w = os.pipe()
+os.set_blocking(r, False)
+os.set_blocking(w, False)
+signal.signal(signal.SIGALRM, lambda s, f: None)
+signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+signal.setitimer(signal.ITIMER_REAL, 0.0003, 0.0003)
+end = time.monotonic() + 2
+while time.monotonic() < end:
+    os.getppid()
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+try:
+    n = len(os.read(r, 65536))
+except BlockingIOError:
+    n = 0
+os._exit(min(n, 100))
+"#;
+    let py = python3();
+    let b = run(command(None, root(), py, &["-c", script]));
+    assert_eq!(
+        b.status.code(),
+        Some(100),
+        "bare: the handler should write: {}",
+        show(&b)
+    );
+    let j = run(command(Some(&["run"]), root(), py, &["-c", script]));
+    assert_eq!(
+        j.status.code(),
+        Some(100),
+        "jailed, write allowed: {}",
+        show(&j)
+    );
+    let d = run(command(
+        Some(&["run", "--deny-syscall", "write=EAGAIN"]),
+        root(),
+        py,
+        &["-c", script],
+    ));
+    assert_eq!(
+        d.status.code(),
+        Some(0),
+        "jailed, write denied: handler writes reached the pipe: {}",
+        show(&d)
     );
 }
