@@ -11,7 +11,7 @@
 //! missing marker or time-out; QEMU never outlives the task.
 //!
 //! Options: `--shell` (boot to a busybox shell instead, see vm/README.md),
-//! `--smp N` (CPUs, default 2), `--test-threads N` (libtest's, default 1),
+//! `--smp N` (CPUs, default 2), `--test-threads N` (libtest's, default 2),
 //! `--timeout SECS` (the VM run, default 1200), `--skip-lint` (accepted and
 //! ignored: `cargo xtask test` passes its options on), `-- ARGS` (to every
 //! test binary, e.g. a name filter). `UJAIL_VM_ACCEL=kvm|tcg` forces the
@@ -48,7 +48,7 @@ fn parse(args: &[String]) -> Result<Options> {
     let mut o = Options {
         shell: false,
         smp: 2,
-        test_threads: 1,
+        test_threads: 2,
         timeout: Duration::from_secs(1200),
         test_args: Vec::new(),
     };
