@@ -1855,6 +1855,25 @@ mod busybox {
         f.finish();
     }
 
+    /// A process that stops itself with SIGSTOP stays stopped until SIGCONT (a
+    /// group-stop must not be resumed by the tracer, nor the signal dropped).
+    #[test]
+    fn sigstop_stops_until_sigcont() {
+        let mut f = Failures::default();
+        let script = "sh -c 'kill -STOP $$; echo resumed' & p=$!; sleep 1; echo before-cont; \
+                      kill -CONT $p; wait $p; echo done";
+        let j = compare(
+            &mut f,
+            "busybox sh: SIGSTOP/SIGCONT",
+            Path::new(BUSYBOX),
+            &["sh", "-c", script],
+        );
+        f.check(text(&j.stdout) == "before-cont\nresumed\ndone\n", || {
+            format!("SIGSTOP/SIGCONT: {}", show(&j))
+        });
+        f.finish();
+    }
+
     /// A bare program name is looked up in PATH.
     #[test]
     fn program_found_in_path() {

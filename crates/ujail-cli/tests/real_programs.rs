@@ -329,3 +329,34 @@ os._exit(min(n, 100))
         show(&d)
     );
 }
+
+/// A non-leader thread calls execve: the kernel kills the other threads and the
+/// exec'ing thread takes over the leader's pid (ptrace(2), "execve(2) under ptrace").
+#[test]
+fn exec_from_a_thread() {
+    let script = r#"
+import threading, os, time
+threading.Thread(target=lambda: os.execv("/bin/echo", ["echo", "from thread"])).start()
+time.sleep(10)
+"#;
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(text(&j.stdout), "from thread\n", "{}", show(&j));
+}
+
+/// subprocess uses vfork-style clone (CLONE_VM|CLONE_VFORK) and exec.
+#[test]
+fn python_subprocess() {
+    let script = r#"
+import subprocess
+r = subprocess.run(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], capture_output=True)
+print(r.returncode, r.stdout, r.stderr)
+print(subprocess.check_output(["/bin/ls", "/usr/lib"]).count(b"\n") > 0)
+"#;
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(
+        text(&j.stdout),
+        "3 b'out\\n' b'err\\n'\nTrue\n",
+        "{}",
+        show(&j)
+    );
+}
