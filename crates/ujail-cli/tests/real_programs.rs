@@ -360,3 +360,29 @@ print(subprocess.check_output(["/bin/ls", "/usr/lib"]).count(b"\n") > 0)
         show(&j)
     );
 }
+
+/// `clone(CLONE_UNTRACED)` would start a child the kernel does not attach to the
+/// tracer: the jail refuses it (EPERM) instead of letting it run unwatched.
+#[test]
+fn clone_untraced_is_refused() {
+    let script = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+pid = libc.syscall(56, 0x00800000 | 17, 0, 0, 0, 0)  # clone(CLONE_UNTRACED|SIGCHLD)
+if pid == 0:
+    os._exit(0)
+if pid < 0:
+    print("clone:", os.strerror(ctypes.get_errno()))
+else:
+    print("child", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+    let b = run(command(None, root(), python3(), &["-c", script]));
+    assert_eq!(text(&b.stdout), "child 0\n", "bare: {}", show(&b));
+    let j = run(command(Some(&["run"]), root(), python3(), &["-c", script]));
+    assert_eq!(
+        text(&j.stdout),
+        "clone: Operation not permitted\n",
+        "jailed: {}",
+        show(&j)
+    );
+}
