@@ -12,9 +12,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use ujail_core::fs::FsPolicy;
 use ujail_core::log::{LogFormat, Logger};
 use ujail_core::policy::DenyList;
 use ujail_core::{errno, Handler, Outcome, SpawnError};
+use ujail_path::file::PolicyFile;
+use ujail_path::rules::{Access, PathRules};
 
 /// Exit status for a failure of ujail itself (as env(1), timeout(1)).
 const EXIT_UJAIL_ERROR: u8 = 125;
@@ -36,6 +39,11 @@ enum Command {
     Run(RunArgs),
     /// Run PROG jailed, allow everything and log every call (strace-like).
     Trace(TraceArgs),
+    /// Validate a policy file and print what it grants.
+    Check {
+        /// The policy file (TOML).
+        policy: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -44,6 +52,33 @@ struct RunArgs {
     /// (a name like EACCES or a number; default EPERM). Repeatable.
     #[arg(long = "deny-syscall", value_name = "NAME[=ERRNO]")]
     deny_syscall: Vec<String>,
+    /// Allow a call that is denied by default (ptrace, io_uring_setup,
+    /// bpf, mount, ...; see the README). Repeatable.
+    #[arg(long = "allow-syscall", value_name = "NAME")]
+    allow_syscall: Vec<String>,
+    /// Grant read access below PATH (once any path is granted, everything
+    /// not granted is denied). Repeatable, like --rw, --exec, --hide.
+    #[arg(long, value_name = "PATH")]
+    ro: Vec<PathBuf>,
+    /// Grant read and write access below PATH (create, remove, change).
+    #[arg(long, value_name = "PATH")]
+    rw: Vec<PathBuf>,
+    /// Grant read and execute access below PATH.
+    #[arg(long, value_name = "PATH")]
+    exec: Vec<PathBuf>,
+    /// Make PATH and everything below it appear not to exist.
+    #[arg(long, value_name = "PATH")]
+    hide: Vec<PathBuf>,
+    /// Grant what ordinary dynamically linked programs need to start
+    /// (loader, libraries, locale, /dev/null, ...; see the README).
+    #[arg(long = "system-ro")]
+    system_ro: bool,
+    /// Read rules from a policy file (TOML; see `ujail check`).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Allow everything, but log what the policy would deny.
+    #[arg(long)]
+    audit: bool,
     /// The tracing engine.
     #[arg(long, value_enum, default_value_t = Engine::Sysemu)]
     engine: Engine,
@@ -136,23 +171,49 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => {
             let Engine::Sysemu = args.engine;
-            let mut policy = DenyList::new();
-            for rule in &args.deny_syscall {
-                policy
-                    .add_rule(rule)
+            let file = match &args.policy {
+                Some(p) => Some(ujail_path::file::load(p).map_err(|e| anyhow::anyhow!("{e}"))?),
+                None => None,
+            };
+            let mut deny = DenyList::new();
+            let deny_rules = file
+                .iter()
+                .flat_map(|f| f.deny.iter())
+                .chain(&args.deny_syscall);
+            for rule in deny_rules {
+                deny.add_rule(rule)
                     .with_context(|| format!("--deny-syscall {rule}"))?;
             }
-            match args.log.log {
+            let rules = path_rules(&args, file.as_ref())?;
+            let audit = args.audit || file.as_ref().is_some_and(|f| f.audit);
+            let mut policy = FsPolicy::new(deny, rules, Box::new(io::stderr())).audit(audit);
+            for name in file
+                .iter()
+                .flat_map(|f| f.allow.iter())
+                .chain(&args.allow_syscall)
+            {
+                policy
+                    .allow_call(name)
+                    .with_context(|| format!("--allow-syscall {name}"))?;
+            }
+            let log_path = args
+                .log
+                .log
+                .clone()
+                .or_else(|| file.as_ref().and_then(|f| f.log_file.clone()));
+            let format = match file.as_ref().and_then(|f| f.log_format.as_deref()) {
+                Some("json") if args.log.log.is_none() => Format::Json,
+                _ => args.log.log_format,
+            };
+            match log_path {
                 Some(path) => {
                     let out = open_log(&path)?;
-                    jail(
-                        &args.program,
-                        Logger::new(policy, out, args.log.log_format.into()),
-                    )
+                    jail(&args.program, Logger::new(policy, out, format.into()))
                 }
                 None => jail(&args.program, policy),
             }
         }
+        Command::Check { policy } => check(&policy),
         Command::Trace(args) => {
             let out: Box<dyn Write> = match &args.log.log {
                 Some(path) => open_log(path)?,
@@ -164,6 +225,102 @@ fn run(cli: Cli) -> Result<u8> {
             )
         }
     }
+}
+
+/// The path rules of `ujail run`: the policy file's, then the flags'; the
+/// program itself may be executed, with its ELF interpreter. Rule paths that
+/// exist are resolved (rules match resolved paths: a rule on a symlink would
+/// never match).
+fn path_rules(args: &RunArgs, file: Option<&PolicyFile>) -> Result<PathRules> {
+    let mut rules = match (file, &args.policy) {
+        (Some(f), Some(p)) => f
+            .path_rules()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        _ => PathRules::new(),
+    };
+    let flags = [
+        (&args.ro, Access::Ro),
+        (&args.rw, Access::Rw),
+        (&args.exec, Access::Exec),
+        (&args.hide, Access::Hide),
+    ];
+    for (paths, access) in flags {
+        for p in paths {
+            let flag = format!("--{}", access.as_str());
+            if !p.is_absolute() {
+                anyhow::bail!("{flag} {}: rule paths must be absolute", p.display());
+            }
+            let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            rules
+                .add(&real, access)
+                .map_err(|e| anyhow::anyhow!("{flag} {}: {e}", p.display()))?;
+        }
+    }
+    if args.system_ro {
+        for (path, access) in ujail_path::rules::system_ro_profile() {
+            rules
+                .add_default(&path, access)
+                .map_err(|e| anyhow::anyhow!("--system-ro: {e}"))?;
+        }
+    }
+    if !rules.is_empty() {
+        // The program named on the command line may run, with its loader.
+        if let Some(prog) = args.program.first() {
+            if let Ok(path) = ujail_core::spawn::resolve_program(prog) {
+                let real = std::fs::canonicalize(&path).unwrap_or(path);
+                for p in
+                    std::iter::once(real.clone()).chain(ujail_core::spawn::elf_interpreter(&real))
+                {
+                    let p = std::fs::canonicalize(&p).unwrap_or(p);
+                    if rules.rule(&p).is_none()
+                        && !matches!(rules.access(&p), Some(Access::Exec | Access::Hide))
+                    {
+                        let _ = rules.add(&p, Access::Exec);
+                    }
+                }
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// `ujail check FILE`: validate and print what the policy grants.
+fn check(path: &std::path::Path) -> Result<u8> {
+    let file = ujail_path::file::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rules = file
+        .path_rules()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut deny = DenyList::new();
+    for rule in &file.deny {
+        deny.add_rule(rule)
+            .map_err(|e| anyhow::anyhow!("{}: syscalls.deny {rule}: {e}", path.display()))?;
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "{}: ok", path.display())?;
+    if rules.is_empty() {
+        writeln!(out, "paths: everything (no path rule)")?;
+    }
+    for (p, access) in rules.grants() {
+        writeln!(out, "{:<5} {}", access.as_str(), p.display())?;
+    }
+    for d in &file.deny {
+        writeln!(out, "deny  syscall {d}")?;
+    }
+    for a in &file.allow {
+        writeln!(out, "allow syscall {a} (denied by default)")?;
+    }
+    if file.audit {
+        writeln!(out, "audit: denials are logged, not enforced")?;
+    }
+    if let Some(l) = &file.log_file {
+        writeln!(
+            out,
+            "log   {} ({})",
+            l.display(),
+            file.log_format.as_deref().unwrap_or("text")
+        )?;
+    }
+    Ok(0)
 }
 
 fn open_log(path: &PathBuf) -> Result<Box<dyn Write>> {

@@ -13,6 +13,7 @@
 
 pub mod errno;
 pub mod error;
+pub mod fs;
 pub mod handler;
 pub mod integrity;
 pub mod log;

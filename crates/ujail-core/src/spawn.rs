@@ -127,6 +127,14 @@ pub fn inspect_program(path: &Path) -> Result<ProgramKind, SpawnError> {
     Ok(kind)
 }
 
+/// The ELF interpreter (PT_INTERP, e.g. `/lib64/ld-linux-x86-64.so.2`) of
+/// the program at `path`; the kernel opens it without a system call.
+pub fn elf_interpreter(path: &Path) -> Option<PathBuf> {
+    let bytes = std::fs::read(path).ok()?;
+    let elf = goblin::elf::Elf::parse(&bytes).ok()?;
+    elf.interpreter.map(PathBuf::from)
+}
+
 fn read_up_to(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {

@@ -1,0 +1,911 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! The filesystem policy: an open_basedir for every program.
+//!
+//! For each call that takes a path (classified by [`ujail_path::classify`]),
+//! the path is read from the tracee, resolved the way the kernel would for
+//! that thread ([`ujail_path::resolve`]: cwd, dirfd, `..`, symlinks, /proc
+//! magic links) and judged by the rules ([`ujail_path::rules`]).
+//!
+//! **Checked equals used.** An allowed call is not forwarded as the tracee
+//! made it: the tracer places the *resolved* path (absolute, no `..`, no
+//! symlink left to follow) in the thread's read-only scratch area and
+//! rewrites the call to use it, so a sibling thread rewriting the tracee's
+//! buffer after the check changes nothing. Opens are rewritten to
+//! `openat2(AT_FDCWD, path, {flags, mode, RESOLVE_NO_SYMLINKS})`: if another
+//! process swaps a symlink into the checked path between the check and the
+//! kernel's walk, the kernel refuses (`ELOOP`) instead of following it.
+//!
+//! What remains (documented in the README): calls other than opens are
+//! rewritten to the resolved path but the kernel walks it again, so a
+//! symlink swapped into a directory the jailed program can write, between
+//! the check and the walk, is followed; `sendmsg`/`sendmmsg` addresses are
+//! checked but not copied; a `#!` interpreter is checked once at exec.
+//!
+//! Jail-integrity defaults live here too, each overridable by name: the
+//! calls [`ujail_path::classify::Class::Dangerous`] lists, signals to
+//! processes outside the jail, namespace flags, ABI-changing personalities,
+//! writes to `/proc/PID/mem`.
+#![forbid(unsafe_code)]
+
+use std::collections::{HashMap, HashSet};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use ujail_mem::{MemError, RemoteAddr};
+use ujail_path::classify::{
+    self, open_effective_op, open_follows_last, Class, OpenHow, PathArg, PathOp, SockAddrArg,
+    AT_FDCWD, CREAT_FLAGS, O_CREAT, O_TMPFILE_BIT, RESOLVE_BENEATH, RESOLVE_IN_ROOT,
+    RESOLVE_NO_SYMLINKS,
+};
+use ujail_path::resolve::{self, FdTarget, ProcessView, Resolution};
+use ujail_path::rules::{Decision, PathRules};
+use ujail_regs::{table, Abi};
+
+use crate::errno;
+use crate::handler::{Call, Event, Handler, Memory, Pid, Verdict};
+
+/// Longest path read from the tracee (PATH_MAX).
+const PATH_MAX: usize = 4096;
+/// `struct open_how` is three u64.
+const OPEN_HOW_SIZE: u64 = 24;
+/// Open flags the kernel accepts in `open_how.flags` (VALID_OPEN_FLAGS);
+/// `openat` ignores unknown bits, `openat2` refuses them.
+const VALID_OPEN_FLAGS: u64 = 0o3
+    | 0o100
+    | 0o200
+    | 0o400
+    | 0o1000
+    | 0o2000
+    | 0o4000
+    | 0o10000
+    | 0o20000
+    | 0o40000
+    | 0o100000
+    | 0o200000
+    | 0o400000
+    | 0o1000000
+    | 0o2000000
+    | 0o4000000
+    | 0o10000000
+    | 0o20000000;
+/// Namespace flags of clone/unshare (CLONE_NEW*), include/uapi/linux/sched.h.
+const CLONE_NEW_MASK: u64 = 0x0000_0080
+    | 0x0002_0000
+    | 0x0200_0000
+    | 0x0400_0000
+    | 0x0800_0000
+    | 0x1000_0000
+    | 0x2000_0000
+    | 0x4000_0000;
+const AF_UNIX: u16 = 1;
+
+/// Why a call is refused, for the log.
+struct Refusal {
+    errno: i32,
+    what: String,
+    /// A policy decision (logged), not an error the kernel would give too.
+    logged: bool,
+}
+
+type Checked = Result<Option<Rewrite>, Refusal>;
+
+/// An allowed call, rewritten to read checked copies.
+struct Rewrite {
+    nr: u64,
+    args: [u64; 6],
+}
+
+/// The filesystem policy, wrapping another handler (e.g. a deny list) that
+/// is asked first.
+pub struct FsPolicy<H> {
+    inner: H,
+    rules: PathRules,
+    /// Log what would be refused, refuse nothing.
+    audit: bool,
+    /// Default-denied calls the policy allows anyway, by name.
+    allowed: HashSet<String>,
+    /// Jailed processes may read their own `/proc/PID` entries.
+    proc_self: bool,
+    out: Box<dyn Write>,
+    tgids: HashMap<Pid, Pid>,
+}
+
+impl<H> std::fmt::Debug for FsPolicy<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FsPolicy")
+            .field("audit", &self.audit)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<H: Handler> FsPolicy<H> {
+    /// A policy granting what `rules` grant (nothing else once any rule is
+    /// given), asking `inner` first; denials are logged to `out`.
+    pub fn new(inner: H, rules: PathRules, out: Box<dyn Write>) -> FsPolicy<H> {
+        FsPolicy {
+            inner,
+            rules,
+            audit: false,
+            allowed: HashSet::new(),
+            proc_self: true,
+            out,
+            tgids: HashMap::new(),
+        }
+    }
+
+    /// Audit mode: allow everything, log what would be denied.
+    pub fn audit(mut self, on: bool) -> Self {
+        self.audit = on;
+        self
+    }
+
+    /// Allow a call that is denied by default (`ptrace`, `io_uring_setup`,
+    /// `kill` of outside processes is `kill`, ...). Unknown names are an error.
+    pub fn allow_call(&mut self, name: &str) -> Result<(), crate::policy::RuleError> {
+        if table::number(Abi::I386, name).is_none() && table::number(Abi::X86_64, name).is_none() {
+            return Err(crate::policy::RuleError::UnknownSyscall(name.to_string()));
+        }
+        self.allowed.insert(name.to_string());
+        Ok(())
+    }
+
+    fn tgid(&mut self, pid: Pid) -> Pid {
+        *self
+            .tgids
+            .entry(pid)
+            .or_insert_with(|| read_tgid(pid).unwrap_or(pid))
+    }
+
+    fn log_refusal(&mut self, call: &Call, r: &Refusal) {
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", call.pid)).unwrap_or_default();
+        let verb = if self.audit { "would deny" } else { "denied" };
+        let _ = writeln!(
+            self.out,
+            "ujail: {verb}: pid {} ({}) {} {}: {}",
+            call.pid,
+            comm.trim(),
+            call.name.unwrap_or("?"),
+            r.what,
+            errno::name(r.errno).unwrap_or("E?")
+        );
+        let _ = self.out.flush();
+    }
+
+    /// Judge `call`; `Ok(None)`: forward as is; `Ok(Some)`: forward rewritten.
+    fn check(&mut self, call: &Call, mem: &mut dyn Memory) -> Checked {
+        let Some(name) = call.name else {
+            return Err(Refusal {
+                errno: libc::ENOSYS,
+                what: format!("unknown system call {}", call.nr),
+                logged: true,
+            });
+        };
+        let Some(class) = classify::classify(call.abi, name) else {
+            return Err(Refusal {
+                errno: libc::ENOSYS,
+                what: "unclassified system call".into(),
+                logged: true,
+            });
+        };
+        if self.rules.is_empty() {
+            // No path rule: only the integrity defaults apply.
+            return match class {
+                Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
+                Class::Dangerous(reason) if !self.allowed.contains(name) => Err(Refusal {
+                    errno: libc::EPERM,
+                    what: format!("denied by default: {reason}"),
+                    logged: true,
+                }),
+                _ => Ok(None),
+            };
+        }
+        match class {
+            Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
+            Class::Dangerous(reason) if !self.allowed.contains(name) => Err(Refusal {
+                errno: libc::EPERM,
+                what: format!("denied by default: {reason}"),
+                logged: true,
+            }),
+            Class::Dangerous(_) => Ok(None),
+            Class::Paths(args) => self.check_paths(call, args, mem),
+            Class::Open { path, dirfd, flags } => {
+                let mode = if name == "open" { 2 } else { 3 };
+                self.check_open(call, path, dirfd, call.args[usize::from(flags)], mode, mem)
+            }
+            Class::Creat { path } => self.check_open(call, path, None, CREAT_FLAGS, 1, mem),
+            Class::OpenAt2 => self.check_openat2(call, mem),
+            Class::Socket => self.check_socket(call, name, mem),
+            Class::FdOnly => self.check_fd(call, name),
+        }
+    }
+
+    fn view(&mut self, call: &Call) -> View {
+        View {
+            pid: call.pid,
+            tgid: self.tgid(call.pid),
+        }
+    }
+
+    /// Judge a resolved path for `op`.
+    fn judge(&self, res: &Resolution, op: PathOp, mem: &dyn Memory) -> Result<(), Refusal> {
+        let path = match res {
+            // A magic link to a pipe, socket or other object the process
+            // already holds: nothing on the filesystem to protect.
+            Resolution::Anon(_) => return Ok(()),
+            Resolution::Path(r) => &r.path,
+        };
+        if self.proc_self {
+            if let Some(p) = proc_pid(path) {
+                if mem.is_jailed(p) {
+                    // Its own /proc entries: readable, never writable (a
+                    // write to /proc/PID/mem would bypass the tracer).
+                    return match op {
+                        PathOp::Read | PathOp::Stat => Ok(()),
+                        _ => Err(Refusal {
+                            errno: libc::EACCES,
+                            what: format!("{} ({op:?})", path.display()),
+                            logged: true,
+                        }),
+                    };
+                }
+            }
+        }
+        match self.rules.decide(path, op) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(e) => Err(Refusal {
+                errno: e,
+                what: format!("{} ({op:?})", path.display()),
+                logged: true,
+            }),
+            Decision::Hide => Err(Refusal {
+                errno: libc::ENOENT,
+                what: format!("{} (hidden)", path.display()),
+                logged: true,
+            }),
+        }
+    }
+
+    fn check_no_path(
+        &mut self,
+        call: &Call,
+        name: &str,
+        mem: &mut dyn Memory,
+    ) -> Result<(), Refusal> {
+        let a = call.args;
+        let signed = |v: u64| ujail_regs::regs::sign_extend(call.abi, v);
+        let outside = |pid: i64| -> bool {
+            // kill(0) and kill(-pgrp) of a jailed group stay inside; -1
+            // (every process we may signal) does not.
+            let p = pid.unsigned_abs();
+            match i32::try_from(p) {
+                Ok(0) => false,
+                Ok(p) if pid != -1 => !mem.is_jailed(p),
+                _ => true,
+            }
+        };
+        let refused = match name {
+            "kill" | "rt_sigqueueinfo" if outside(signed(a[0])) => true,
+            "tkill" if outside(signed(a[0])) => true,
+            "tgkill" | "rt_tgsigqueueinfo" if outside(signed(a[0])) || outside(signed(a[1])) => {
+                true
+            }
+            "pidfd_open" if outside(signed(a[0])) => true,
+            "clone" if a[0] & CLONE_NEW_MASK != 0 => true,
+            "personality" => {
+                // Query (0xffffffff) or PER_LINUX / PER_LINUX32 with flags.
+                let p = a[0] & 0xffff_ffff;
+                p != 0xffff_ffff && !matches!(p & 0xff, 0 | 8)
+            }
+            _ => false,
+        };
+        if refused && !self.allowed.contains(name) {
+            return Err(Refusal {
+                errno: libc::EPERM,
+                what: "outside the jail".into(),
+                logged: true,
+            });
+        }
+        Ok(())
+    }
+
+    fn read_path(&self, mem: &mut dyn Memory, addr: u64) -> Result<Vec<u8>, Refusal> {
+        mem.read_cstr(RemoteAddr(addr), PATH_MAX)
+            .map_err(|e| mem_refusal(&e))
+    }
+
+    fn check_paths(&mut self, call: &Call, args: &[PathArg], mem: &mut dyn Memory) -> Checked {
+        let view = self.view(call);
+        let mut new_args = call.args;
+        let mut placed = false;
+        for pa in args {
+            let i = usize::from(pa.path);
+            let raw = call.args[i];
+            let bytes = if raw == 0 {
+                Vec::new()
+            } else {
+                self.read_path(mem, raw)?
+            };
+            let dirfd = pa
+                .dirfd
+                .map(|d| fd_arg(call.abi, call.args[usize::from(d)]));
+            let on_fd = pa.names_dirfd_object(&call.args, raw == 0, bytes.is_empty());
+            if on_fd && pa.op == PathOp::Stat {
+                // fstat-like: the process already holds the object.
+                continue;
+            }
+            let res = if on_fd {
+                resolve::resolve_fd(&view, dirfd.unwrap_or(-100))
+            } else if raw == 0 {
+                return Err(Refusal {
+                    errno: libc::EFAULT,
+                    what: "NULL path".into(),
+                    logged: true,
+                });
+            } else {
+                resolve::resolve(&view, dirfd, &bytes, pa.follow.follows(&call.args))
+            }
+            .map_err(|e| Refusal {
+                errno: e.errno(),
+                what: format!("{:?}: {e}", String::from_utf8_lossy(&bytes)),
+                logged: false,
+            })?;
+            self.judge(&res, pa.op, mem)?;
+            if pa.op == PathOp::Exec {
+                self.check_interpreter(&res, mem)?;
+            }
+            if bytes.is_empty() {
+                continue; // the dirfd's own object: nothing to copy
+            }
+            let copy = match &res {
+                Resolution::Path(r) => r.path.as_os_str().as_bytes().to_vec(),
+                Resolution::Anon(_) => bytes,
+            };
+            new_args[i] = place_cstr(mem, &copy)?;
+            placed = true;
+        }
+        Ok(placed.then_some(Rewrite {
+            nr: call.nr,
+            args: new_args,
+        }))
+    }
+
+    /// A `#!` script also runs its interpreter, which the kernel opens
+    /// without a system call: it needs Exec too.
+    fn check_interpreter(&self, res: &Resolution, mem: &dyn Memory) -> Result<(), Refusal> {
+        let Resolution::Path(r) = res else {
+            return Ok(());
+        };
+        let Some(interp) = shebang(&r.path) else {
+            return Ok(());
+        };
+        let view = NoProcess;
+        let res =
+            resolve::resolve(&view, None, interp.as_os_str().as_bytes(), true).map_err(|e| {
+                Refusal {
+                    errno: e.errno(),
+                    what: format!("interpreter {}: {e}", interp.display()),
+                    logged: false,
+                }
+            })?;
+        self.judge(&res, PathOp::Exec, mem)
+    }
+
+    fn check_open(
+        &mut self,
+        call: &Call,
+        path: u8,
+        dirfd: Option<u8>,
+        flags: u64,
+        mode_arg: usize,
+        mem: &mut dyn Memory,
+    ) -> Checked {
+        let view = self.view(call);
+        let bytes = self.read_path(mem, call.args[usize::from(path)])?;
+        let dirfd = dirfd.map(|d| fd_arg(call.abi, call.args[usize::from(d)]));
+        let res =
+            resolve::resolve(&view, dirfd, &bytes, open_follows_last(flags)).map_err(|e| {
+                Refusal {
+                    errno: e.errno(),
+                    what: format!("{:?}: {e}", String::from_utf8_lossy(&bytes)),
+                    logged: false,
+                }
+            })?;
+        let op = match &res {
+            Resolution::Path(r) => open_effective_op(flags, r.exists),
+            Resolution::Anon(_) => classify::open_op(flags),
+        };
+        self.judge(&res, op, mem)?;
+        let mode = if flags & (O_CREAT | O_TMPFILE_BIT) != 0 {
+            call.args[mode_arg] & 0o7777
+        } else {
+            0
+        };
+        self.openat2(call, &res, &bytes, flags, mode, 0, mem)
+    }
+
+    /// Rewrite an allowed open into `openat2` on the checked path.
+    #[allow(clippy::too_many_arguments)]
+    fn openat2(
+        &self,
+        call: &Call,
+        res: &Resolution,
+        original: &[u8],
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+        mem: &mut dyn Memory,
+    ) -> Checked {
+        let at_fdcwd = ujail_regs::regs::truncate(call.abi, AT_FDCWD.cast_unsigned());
+        let (path, resolve) = match res {
+            // No symlink may be followed any more, except a final one the
+            // call does not follow anyway (O_NOFOLLOW|O_PATH of a link).
+            Resolution::Path(r) if !r.is_symlink => {
+                (r.path.as_os_str().as_bytes(), resolve | RESOLVE_NO_SYMLINKS)
+            }
+            Resolution::Path(r) => (r.path.as_os_str().as_bytes(), resolve),
+            // A magic link (/proc/self/fd/N to a pipe): the kernel must
+            // follow it; copy what the tracee gave.
+            Resolution::Anon(_) => (original, resolve),
+        };
+        let path = place_cstr(mem, path)?;
+        let Some(nr) = table::number(call.abi, "openat2") else {
+            let mut args = call.args;
+            args[usize::from(classify_path_index(call))] = path;
+            return Ok(Some(Rewrite { nr: call.nr, args }));
+        };
+        let mut how = Vec::with_capacity(24);
+        how.extend_from_slice(&(flags & VALID_OPEN_FLAGS).to_le_bytes());
+        how.extend_from_slice(&mode.to_le_bytes());
+        how.extend_from_slice(&resolve.to_le_bytes());
+        let how = mem.place(&how).ok_or_else(|| Refusal {
+            errno: libc::ENOMEM,
+            what: "no scratch area for open_how".into(),
+            logged: true,
+        })?;
+        Ok(Some(Rewrite {
+            nr,
+            args: [at_fdcwd, path, how.0, OPEN_HOW_SIZE, 0, 0],
+        }))
+    }
+
+    fn check_openat2(&mut self, call: &Call, mem: &mut dyn Memory) -> Checked {
+        let size = call.args[3];
+        if size < OPEN_HOW_SIZE {
+            return Err(Refusal {
+                errno: libc::EINVAL,
+                what: "short open_how".into(),
+                logged: true,
+            });
+        }
+        let mut raw = [0u8; 24];
+        mem.read(RemoteAddr(call.args[2]), &mut raw)
+            .map_err(|e| mem_refusal(&e))?;
+        let how = OpenHow::parse(&raw).ok_or_else(|| Refusal {
+            errno: libc::EINVAL,
+            what: "bad open_how".into(),
+            logged: true,
+        })?;
+        if how.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0 {
+            // Resolution relative to a root the tracer does not model:
+            // refused rather than judged on a different path.
+            return Err(Refusal {
+                errno: libc::ENOSYS,
+                what: "openat2 RESOLVE_BENEATH/IN_ROOT".into(),
+                logged: true,
+            });
+        }
+        let view = self.view(call);
+        let bytes = self.read_path(mem, call.args[1])?;
+        let dirfd = Some(fd_arg(call.abi, call.args[0]));
+        let res =
+            resolve::resolve(&view, dirfd, &bytes, how.follows_last()).map_err(|e| Refusal {
+                errno: e.errno(),
+                what: format!("{:?}: {e}", String::from_utf8_lossy(&bytes)),
+                logged: false,
+            })?;
+        let op = match &res {
+            Resolution::Path(r) => open_effective_op(how.flags, r.exists),
+            Resolution::Anon(_) => classify::open_op(how.flags),
+        };
+        self.judge(&res, op, mem)?;
+        self.openat2(call, &res, &bytes, how.flags, how.mode, how.resolve, mem)
+    }
+
+    fn check_fd(&mut self, call: &Call, name: &str) -> Checked {
+        let Some((fd_idx, op)) = classify::fd_op(call.abi, name) else {
+            return Ok(None);
+        };
+        let view = self.view(call);
+        let fd = fd_arg(call.abi, call.args[usize::from(fd_idx)]);
+        let res = match resolve::resolve_fd(&view, fd) {
+            Ok(r) => r,
+            // Let the kernel say EBADF.
+            Err(_) => return Ok(None),
+        };
+        self.judge(&res, op, &NoMemory).map(|()| None)
+    }
+
+    fn check_socket(&mut self, call: &Call, name: &str, mem: &mut dyn Memory) -> Checked {
+        if name == "socketcall" {
+            return self.check_socketcall(call, mem);
+        }
+        let Some((op, where_)) = classify::socket_addr(name) else {
+            return Ok(None);
+        };
+        match where_ {
+            SockAddrArg::Direct { addr, len } => {
+                let (a, l) = (usize::from(addr), usize::from(len));
+                match self.check_sockaddr(call, call.args[a], call.args[l], op, mem)? {
+                    Some((placed, new_len)) => {
+                        let mut args = call.args;
+                        args[a] = placed;
+                        args[l] = new_len;
+                        Ok(Some(Rewrite { nr: call.nr, args }))
+                    }
+                    None => Ok(None),
+                }
+            }
+            SockAddrArg::MsgHdr { msg } => {
+                let (name_ptr, name_len) =
+                    read_msg_name(call.abi, mem, call.args[usize::from(msg)])?;
+                self.check_sockaddr(call, name_ptr, name_len, op, mem)
+                    .map(|_| None)
+            }
+            SockAddrArg::MMsgHdr { vec, vlen } => {
+                let stride: u64 = if call.abi == Abi::I386 { 32 } else { 64 };
+                for i in 0..call.args[usize::from(vlen)].min(1024) {
+                    let at = call.args[usize::from(vec)] + i * stride;
+                    let (name_ptr, name_len) = read_msg_name(call.abi, mem, at)?;
+                    self.check_sockaddr(call, name_ptr, name_len, op, mem)?;
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// i386 `socketcall(call, args)`: the arguments are words in tracee
+    /// memory. An address is checked and the call rewritten to read a copy
+    /// of the words pointing at a copy of the address.
+    fn check_socketcall(&mut self, call: &Call, mem: &mut dyn Memory) -> Checked {
+        let Some(sub) = classify::socketcall_name(call.args[0]) else {
+            return Ok(None);
+        };
+        let Some((op, where_)) = classify::socket_addr(sub) else {
+            return Ok(None);
+        };
+        let mut raw = [0u8; 24];
+        mem.read(RemoteAddr(call.args[1]), &mut raw)
+            .map_err(|e| mem_refusal(&e))?;
+        let mut words: [u64; 6] = std::array::from_fn(|i| {
+            u64::from(u32::from_le_bytes([
+                raw[4 * i],
+                raw[4 * i + 1],
+                raw[4 * i + 2],
+                raw[4 * i + 3],
+            ]))
+        });
+        match where_ {
+            SockAddrArg::Direct { addr, len } => {
+                let (a, l) = (usize::from(addr), usize::from(len));
+                let Some((placed, new_len)) =
+                    self.check_sockaddr(call, words[a], words[l], op, mem)?
+                else {
+                    // Not a unix path: still make the kernel read the words
+                    // we looked at.
+                    return place_words(mem, call, &words);
+                };
+                words[a] = placed;
+                words[l] = new_len;
+                place_words(mem, call, &words)
+            }
+            SockAddrArg::MsgHdr { msg } => {
+                let (p, l) = read_msg_name(call.abi, mem, words[usize::from(msg)])?;
+                self.check_sockaddr(call, p, l, op, mem).map(|_| None)
+            }
+            SockAddrArg::MMsgHdr { .. } => Ok(None),
+        }
+    }
+
+    /// Check an `AF_UNIX` path address; `Some((copy, len))` with a placed
+    /// copy holding the resolved path, `None` for other families.
+    fn check_sockaddr(
+        &mut self,
+        call: &Call,
+        addr: u64,
+        len: u64,
+        op: PathOp,
+        mem: &mut dyn Memory,
+    ) -> Result<Option<(u64, u64)>, Refusal> {
+        if addr == 0 || len < 3 {
+            return Ok(None);
+        }
+        let len = usize::try_from(len.min(110)).unwrap_or(110);
+        let mut sa = vec![0u8; len];
+        mem.read(RemoteAddr(addr), &mut sa)
+            .map_err(|e| mem_refusal(&e))?;
+        if u16::from_le_bytes([sa[0], sa[1]]) != AF_UNIX || sa[2] == 0 {
+            // Not a unix socket, or an abstract one (no filesystem path).
+            return Ok(None);
+        }
+        let path: Vec<u8> = sa[2..].iter().copied().take_while(|&b| b != 0).collect();
+        let view = self.view(call);
+        let res =
+            resolve::resolve(&view, None, &path, op != PathOp::Create).map_err(|e| Refusal {
+                errno: e.errno(),
+                what: format!("socket {:?}: {e}", String::from_utf8_lossy(&path)),
+                logged: false,
+            })?;
+        self.judge(&res, op, mem)?;
+        let Resolution::Path(r) = res else {
+            return Ok(None);
+        };
+        let canon = r.path.as_os_str().as_bytes();
+        if canon.len() >= 108 {
+            return Err(Refusal {
+                errno: libc::ENAMETOOLONG,
+                what: format!("socket path {}", r.path.display()),
+                logged: true,
+            });
+        }
+        let mut copy = AF_UNIX.to_le_bytes().to_vec();
+        copy.extend_from_slice(canon);
+        copy.push(0);
+        let placed = mem.place(&copy).ok_or_else(|| Refusal {
+            errno: libc::ENOMEM,
+            what: "no scratch area".into(),
+            logged: true,
+        })?;
+        Ok(Some((placed.0, u64::try_from(copy.len()).unwrap_or(0))))
+    }
+}
+
+impl<H: Handler> Handler for FsPolicy<H> {
+    fn wants_scratch(&self) -> bool {
+        // Checked copies are placed only for path rules, and never in audit
+        // mode (calls are forwarded as made).
+        !self.rules.is_empty() && !self.audit
+    }
+
+    fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict {
+        let v = self.inner.on_call(call, mem);
+        if !matches!(v, Verdict::Forward | Verdict::ForwardReport) {
+            return v;
+        }
+        let report = v == Verdict::ForwardReport;
+        match self.check(call, mem) {
+            Ok(None) => v,
+            Ok(Some(_)) if self.audit => v,
+            Ok(Some(rw)) => Verdict::Rewrite {
+                nr: rw.nr,
+                args: rw.args,
+                report,
+            },
+            Err(r) if !r.logged => {
+                // The kernel's own answer (ENOENT, ENOTDIR, ...), given by
+                // the tracer so that it is about the path it resolved.
+                if self.audit {
+                    v
+                } else {
+                    Verdict::Deny(r.errno)
+                }
+            }
+            Err(r) => {
+                self.log_refusal(call, &r);
+                if self.audit {
+                    v
+                } else {
+                    Verdict::Deny(r.errno)
+                }
+            }
+        }
+    }
+
+    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) {
+        self.inner.on_result(call, ret, mem);
+    }
+
+    fn on_event(&mut self, event: &Event) {
+        if let Event::Exited { pid, .. } | Event::Killed { pid, .. } = event {
+            self.tgids.remove(pid);
+        }
+        if let Event::Exec { pid, former } = event {
+            self.tgids.remove(former);
+            self.tgids.remove(pid);
+        }
+        self.inner.on_event(event);
+    }
+}
+
+/// The tracee thread as the resolver sees it, through /proc.
+struct View {
+    pid: Pid,
+    tgid: Pid,
+}
+
+impl ProcessView for View {
+    fn pid(&self) -> i32 {
+        self.pid
+    }
+    fn tgid(&self) -> i32 {
+        self.tgid
+    }
+    fn cwd(&self) -> io::Result<PathBuf> {
+        std::fs::read_link(format!("/proc/{}/cwd", self.pid))
+    }
+    fn fd_path(&self, fd: i32) -> io::Result<FdTarget> {
+        let target = std::fs::read_link(format!("/proc/{}/fd/{fd}", self.pid))?;
+        Ok(if target.is_absolute() {
+            FdTarget::Path(target)
+        } else {
+            FdTarget::Anon(target.to_string_lossy().into_owned())
+        })
+    }
+}
+
+/// For paths that never depend on a process (a `#!` interpreter).
+struct NoProcess;
+
+impl ProcessView for NoProcess {
+    fn pid(&self) -> i32 {
+        0
+    }
+    fn tgid(&self) -> i32 {
+        0
+    }
+    fn cwd(&self) -> io::Result<PathBuf> {
+        Ok(PathBuf::from("/"))
+    }
+    fn fd_path(&self, _fd: i32) -> io::Result<FdTarget> {
+        Err(io::Error::from_raw_os_error(libc::EBADF))
+    }
+}
+
+/// For fd-only checks, which read no tracee memory.
+struct NoMemory;
+
+impl Memory for NoMemory {
+    fn read(&mut self, addr: RemoteAddr, _buf: &mut [u8]) -> Result<(), MemError> {
+        Err(MemError::Fault {
+            op: ujail_mem::Access::Read,
+            pid: 0,
+            addr,
+        })
+    }
+    fn read_cstr(&mut self, addr: RemoteAddr, _limit: usize) -> Result<Vec<u8>, MemError> {
+        Err(MemError::Fault {
+            op: ujail_mem::Access::Read,
+            pid: 0,
+            addr,
+        })
+    }
+}
+
+fn read_tgid(pid: Pid) -> Option<Pid> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A dirfd/fd argument as the kernel reads it: the low 32 bits as an int.
+fn fd_arg(_abi: Abi, v: u64) -> i32 {
+    u32::try_from(v & 0xffff_ffff)
+        .unwrap_or(u32::MAX)
+        .cast_signed()
+}
+
+/// `Some(pid)` for `/proc/PID` and anything below it.
+fn proc_pid(path: &Path) -> Option<Pid> {
+    let rest = path.strip_prefix("/proc").ok()?;
+    rest.components().next()?.as_os_str().to_str()?.parse().ok()
+}
+
+fn mem_refusal(e: &MemError) -> Refusal {
+    match e {
+        MemError::TooLong { .. } => Refusal {
+            errno: libc::ENAMETOOLONG,
+            what: "path too long".into(),
+            logged: true,
+        },
+        _ => Refusal {
+            errno: libc::EFAULT,
+            what: format!("bad address: {e}"),
+            logged: true,
+        },
+    }
+}
+
+fn place_cstr(mem: &mut dyn Memory, bytes: &[u8]) -> Result<u64, Refusal> {
+    let mut v = bytes.to_vec();
+    v.push(0);
+    mem.place(&v).map(|a| a.0).ok_or_else(|| Refusal {
+        errno: libc::ENOMEM,
+        what: "no scratch area for a checked copy".into(),
+        logged: true,
+    })
+}
+
+fn place_words(mem: &mut dyn Memory, call: &Call, words: &[u64; 6]) -> Checked {
+    let bytes: Vec<u8> = words
+        .iter()
+        .flat_map(|w| u32::try_from(w & 0xffff_ffff).unwrap_or(0).to_le_bytes())
+        .collect();
+    let placed = mem.place(&bytes).ok_or_else(|| Refusal {
+        errno: libc::ENOMEM,
+        what: "no scratch area".into(),
+        logged: true,
+    })?;
+    let mut args = call.args;
+    args[1] = placed.0;
+    Ok(Some(Rewrite { nr: call.nr, args }))
+}
+
+/// `msg_name`/`msg_namelen` of a `struct msghdr` at `addr`.
+fn read_msg_name(abi: Abi, mem: &mut dyn Memory, addr: u64) -> Result<(u64, u64), Refusal> {
+    let w = abi.word_size();
+    let mut raw = [0u8; 16];
+    mem.read(RemoteAddr(addr), &mut raw[..2 * w])
+        .map_err(|e| mem_refusal(&e))?;
+    let word = |i: usize| {
+        let mut b = [0u8; 8];
+        b[..w].copy_from_slice(&raw[i * w..(i + 1) * w]);
+        u64::from_le_bytes(b)
+    };
+    Ok((word(0), word(1) & 0xffff_ffff))
+}
+
+/// The interpreter of a `#!` script, if `path` is one.
+fn shebang(path: &Path) -> Option<PathBuf> {
+    use std::io::Read;
+    let mut head = [0u8; 256];
+    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
+    let line = head[..n].strip_prefix(b"#!")?;
+    let line = line.split(|&b| b == b'\n').next()?;
+    let interp = line
+        .split(|&b| b == b' ' || b == b'\t')
+        .find(|s| !s.is_empty())?;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(interp)))
+}
+
+/// The path argument index of an open-like call (for the no-openat2 case).
+fn classify_path_index(call: &Call) -> u8 {
+    match call.name {
+        Some("open" | "creat") => 0,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_pid_of_paths() {
+        assert_eq!(proc_pid(Path::new("/proc/123/mem")), Some(123));
+        assert_eq!(proc_pid(Path::new("/proc/123")), Some(123));
+        assert_eq!(proc_pid(Path::new("/proc/self")), None);
+        assert_eq!(proc_pid(Path::new("/proc")), None);
+        assert_eq!(proc_pid(Path::new("/etc/123")), None);
+    }
+
+    #[test]
+    fn fd_arguments_are_ints() {
+        assert_eq!(fd_arg(Abi::I386, 0xffff_ff9c), -100);
+        assert_eq!(fd_arg(Abi::X86_64, 0xffff_ffff_ffff_ff9c), -100);
+        assert_eq!(fd_arg(Abi::X86_64, 3), 3);
+    }
+
+    #[test]
+    fn shebang_interpreter() {
+        let dir = std::env::temp_dir().join(format!("ujail-fs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let s = dir.join("s");
+        std::fs::write(&s, b"#! /usr/bin/env  python3\nprint(1)\n").unwrap();
+        assert_eq!(shebang(&s), Some(PathBuf::from("/usr/bin/env")));
+        std::fs::write(&s, b"\x7fELF").unwrap();
+        assert_eq!(shebang(&s), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
