@@ -1334,6 +1334,28 @@ mod deny {
         f.finish();
     }
 
+    /// i386 programs may reach socket(2) through the socketcall(2) multiplexer (the
+    /// i386 busybox does): `--deny-syscall socket` must cover that path too.
+    #[test]
+    fn deny_socket_through_socketcall() {
+        let mut f = Failures::default();
+        let args = ["nc", "127.0.0.1", "1"];
+        let b = bare(BUSYBOX, &args);
+        f.check(!text(&b.stderr).contains("Permission denied"), || {
+            format!("bare busybox nc: {}", show(&b))
+        });
+        let o = run(ujail_cmd(
+            &["run", "--deny-syscall", "socket=EACCES"],
+            BUSYBOX,
+            &args,
+        ));
+        f.check(
+            text(&o.stderr).contains("socket: Permission denied") && o.status.code() == Some(1),
+            || format!("ujail run --deny-syscall socket=EACCES -- busybox nc 127.0.0.1 1: want `nc: socket: Permission denied`: {}", show(&o)),
+        );
+        f.finish();
+    }
+
     #[test]
     fn unknown_names_are_errors() {
         let mut f = Failures::default();
