@@ -268,9 +268,10 @@ fn path_rules(args: &RunArgs, file: Option<&PolicyFile>) -> Result<PathRules> {
         if let Some(prog) = args.program.first() {
             if let Ok(path) = ujail_core::spawn::resolve_program(prog) {
                 let real = std::fs::canonicalize(&path).unwrap_or(path);
-                for p in
-                    std::iter::once(real.clone()).chain(ujail_core::spawn::elf_interpreter(&real))
-                {
+                let interpreters = ujail_core::spawn::elf_interpreter(&real)
+                    .into_iter()
+                    .chain(ujail_core::fs::shebang(&real));
+                for p in std::iter::once(real.clone()).chain(interpreters) {
                     let p = std::fs::canonicalize(&p).unwrap_or(p);
                     if rules.rule(&p).is_none()
                         && !matches!(rules.access(&p), Some(Access::Exec | Access::Hide))

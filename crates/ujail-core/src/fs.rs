@@ -857,7 +857,7 @@ fn read_msg_name(abi: Abi, mem: &mut dyn Memory, addr: u64) -> Result<(u64, u64)
 }
 
 /// The interpreter of a `#!` script, if `path` is one.
-fn shebang(path: &Path) -> Option<PathBuf> {
+pub fn shebang(path: &Path) -> Option<PathBuf> {
     use std::io::Read;
     let mut head = [0u8; 256];
     let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;

@@ -447,6 +447,7 @@ pub const SYSTEM_RO: &[ProfileEntry] = &[
     entry("/usr/share", Access::Ro, "locale messages and locale.alias, zoneinfo (/etc/localtime points here), i18n, terminfo, perl5, ca-certificates"),
     // Loader configuration.
     entry("/etc/ld.so.cache", Access::Ro, "the loader's library index"),
+    entry("/etc/locale.alias", Access::Ro, "glibc's setlocale reads the locale aliases"),
     entry("/etc/ld.so.preload", Access::Ro, "the loader checks it on every start; the admin's preloads apply as without ujail"),
     // libc configuration.
     entry("/etc/localtime", Access::Ro, "local time zone (a symlink into /usr/share/zoneinfo)"),
