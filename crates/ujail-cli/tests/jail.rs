@@ -1356,6 +1356,31 @@ mod deny {
         f.finish();
     }
 
+    /// Denying execve denies the program's own execs, not ujail's start of PROG.
+    #[test]
+    fn deny_execve_denies_the_programs_exec() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} exec {BUSYBOX} echo hi, execve denied", flavour(&g));
+            let o = run(ujail_cmd(
+                &["run", "--deny-syscall", "execve"],
+                &g.path,
+                &["exec", BUSYBOX, "echo", "hi"],
+            ));
+            f.check(
+                text(&o.stdout) == "exec: Operation not permitted\n"
+                    && o.status.code() == Some(126),
+                || {
+                    format!(
+                        "{what}: want the guest to start and its exec to fail with EPERM: {}",
+                        show(&o)
+                    )
+                },
+            );
+        }
+        f.finish();
+    }
+
     #[test]
     fn unknown_names_are_errors() {
         let mut f = Failures::default();
