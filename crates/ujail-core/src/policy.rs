@@ -86,10 +86,52 @@ impl DenyList {
     }
 }
 
+/// The call an i386 `ipc(call, ...)` makes (`call & 0xffff`,
+/// include/uapi/linux/ipc.h), named like the direct syscall.
+fn ipc_name(call: u64) -> Option<&'static str> {
+    Some(match call & 0xffff {
+        1 => "semop",
+        2 => "semget",
+        3 => "semctl",
+        4 => "semtimedop",
+        11 => "msgsnd",
+        12 => "msgrcv",
+        13 => "msgget",
+        14 => "msgctl",
+        21 => "shmat",
+        22 => "shmdt",
+        23 => "shmget",
+        24 => "shmctl",
+        _ => return None,
+    })
+}
+
+impl DenyList {
+    /// The errno for a denied sub-call of the i386 multiplexers
+    /// (`socketcall`, `ipc`): denying `socket` also denies
+    /// `socketcall(SYS_SOCKET, ...)`.
+    fn multiplexed(&self, call: &Call) -> Option<i32> {
+        let sub = match call.name? {
+            "socketcall" => ujail_path::classify::socketcall_name(call.args[0])?,
+            "ipc" => ipc_name(call.args[0])?,
+            _ => return None,
+        };
+        [Abi::I386, Abi::X86_64]
+            .into_iter()
+            .find_map(|abi| table::number(abi, sub).and_then(|nr| self.denied.get(&(abi, nr))))
+            .copied()
+    }
+}
+
 impl Handler for DenyList {
     fn on_call(&mut self, call: &Call, _mem: &mut dyn Memory) -> Verdict {
-        match self.denied.get(&(call.abi, call.nr)) {
-            Some(&errno) => Verdict::Deny(errno),
+        match self
+            .denied
+            .get(&(call.abi, call.nr))
+            .copied()
+            .or_else(|| self.multiplexed(call))
+        {
+            Some(errno) => Verdict::Deny(errno),
             None => Verdict::Forward,
         }
     }
@@ -162,6 +204,23 @@ mod tests {
             p.on_call(&call(Abi::I386, "write"), &mut NoMem),
             Verdict::Deny(5)
         );
+    }
+
+    #[test]
+    fn sees_through_i386_multiplexers() {
+        let mut p = DenyList::new();
+        p.add_rule("socket=EACCES").unwrap();
+        p.add_rule("shmat").unwrap();
+        let mut sc = call(Abi::I386, "socketcall");
+        sc.args[0] = 1; // SYS_SOCKET
+        assert_eq!(p.on_call(&sc, &mut NoMem), Verdict::Deny(libc::EACCES));
+        sc.args[0] = 3; // SYS_CONNECT
+        assert_eq!(p.on_call(&sc, &mut NoMem), Verdict::Forward);
+        let mut ipc = call(Abi::I386, "ipc");
+        ipc.args[0] = 21; // SHMAT
+        assert_eq!(p.on_call(&ipc, &mut NoMem), Verdict::Deny(libc::EPERM));
+        ipc.args[0] = 23; // SHMGET
+        assert_eq!(p.on_call(&ipc, &mut NoMem), Verdict::Forward);
     }
 
     #[test]
