@@ -1935,6 +1935,60 @@ mod busybox {
         f.finish();
     }
 
+    /// The jailed program starts with default signal dispositions and an empty
+    /// mask, as without ujail (ujail's own SIGPIPE = SIG_IGN, Rust's default, must
+    /// not leak through exec).
+    #[test]
+    fn signal_dispositions_are_default() {
+        let mut f = Failures::default();
+        let j = compare(
+            &mut f,
+            "busybox grep Sig(Blk|Ign) /proc/self/status",
+            Path::new(BUSYBOX),
+            &["grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"],
+        );
+        f.check(
+            text(&j.stdout) == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n",
+            || {
+                format!(
+                    "signal mask / ignored set of the jailed program: {}",
+                    show(&j)
+                )
+            },
+        );
+        f.finish();
+    }
+
+    /// `ujail run -- yes | head`: the jailed writer dies of SIGPIPE (141), quietly.
+    #[test]
+    fn writer_dies_of_sigpipe() {
+        let mut f = Failures::default();
+        let ujail = common::ujail_bin();
+        let pipeline = |prefix: &str| {
+            format!("set -o pipefail; {prefix}{BUSYBOX} yes | {BUSYBOX} head -n 2; echo status $?")
+        };
+        let b = bare(BUSYBOX, &["sh", "-c", &pipeline("")]);
+        let j = bare(
+            BUSYBOX,
+            &[
+                "sh",
+                "-c",
+                &pipeline(&format!("{} run -- ", ujail.display())),
+            ],
+        );
+        f.check(text(&b.stdout) == "y\ny\nstatus 141\n", || {
+            format!("bare pipeline: {}", show(&b))
+        });
+        f.check(j.stdout == b.stdout && j.stderr == b.stderr, || {
+            format!(
+                "`ujail run -- busybox yes | head -n 2`: bare {}, jailed {}",
+                show(&b),
+                show(&j)
+            )
+        });
+        f.finish();
+    }
+
     /// A bare program name is looked up in PATH.
     #[test]
     fn program_found_in_path() {

@@ -386,3 +386,53 @@ else:
         show(&j)
     );
 }
+
+/// Bad pointers in arguments: the program gets EFAULT from the kernel as without
+/// ujail, and the log shows the address instead of failing.
+#[test]
+fn bad_pointers_under_trace() {
+    let script = r#"
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+for nr, args in ((257, (-100, ctypes.c_void_p(1), 0)), (1, (1, ctypes.c_void_p(1), 10))):
+    r = libc.syscall(nr, *args)
+    print(nr, r, os.strerror(ctypes.get_errno()))
+"#;
+    let dir = TempDir::new("efault");
+    let log = dir.0.join("log");
+    let log_s = log.to_str().expect("utf-8 temp path");
+    let b = run(command(None, root(), python3(), &["-c", script]));
+    assert_eq!(
+        text(&b.stdout),
+        "257 -1 Bad address\n1 -1 Bad address\n",
+        "bare: {}",
+        show(&b)
+    );
+    let j = run(command(
+        Some(&["trace", "--log", log_s]),
+        root(),
+        python3(),
+        &["-c", script],
+    ));
+    assert!(
+        j.stdout == b.stdout && j.status.success(),
+        "traced: {}",
+        show(&j)
+    );
+    let log = fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l.ends_with(" x86_64 write(1, 0x1, 10) = -1 EFAULT (Bad address)")),
+        "no `write(1, 0x1, 10) = -1 EFAULT (Bad address)` line\nlog:\n{log}"
+    );
+}
+
+/// exit_group from the main thread while another thread sleeps.
+#[test]
+fn exit_with_a_sleeping_thread() {
+    let script = "import threading, time, sys\n\
+                  threading.Thread(target=lambda: time.sleep(100), daemon=True).start()\n\
+                  print('bye'); sys.exit(3)\n";
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(j.status.code(), Some(3), "{}", show(&j));
+}
