@@ -1740,6 +1740,53 @@ mod trace_log {
         f.finish();
     }
 
+    /// Non-UTF-8 and control bytes in a string argument are escaped: the text log
+    /// stays printable ASCII and every JSON line still parses.
+    #[test]
+    fn binary_bytes_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut f = Failures::default();
+        let path = OsStr::from_bytes(b"/nonexistent-ujail/\xff\x01\x7f\x1b\xc3\xa9");
+        for g in all_guests() {
+            for format in ["text", "json"] {
+                let what = format!("{} open <binary path> ({format} trace)", flavour(&g));
+                let dir = TempDir::new("binlog");
+                let log = dir.path().join("log");
+                let mut c = Command::new(common::ujail_bin());
+                c.arg("trace")
+                    .arg("--log")
+                    .arg(&log)
+                    .args(["--log-format", format, "--"])
+                    .arg(&g.path)
+                    .arg("open")
+                    .arg(path);
+                let o = run(c);
+                f.check(o.status.code() == Some(1), || {
+                    format!("{what}: {}", show(&o))
+                });
+                let bytes = fs::read(&log).unwrap_or_default();
+                let bad: Vec<u8> = bytes
+                    .iter()
+                    .copied()
+                    .filter(|&b| b != b'\n' && !(0x20..0x7f).contains(&b))
+                    .collect();
+                f.check(!bytes.is_empty() && bad.is_empty(), || {
+                    format!("{what}: raw bytes {bad:x?} in the log")
+                });
+                let log = text(&bytes);
+                f.check(log.contains("/nonexistent-ujail/"), || {
+                    format!("{what}: the path is not in the log\nlog:\n{log}")
+                });
+                if format == "json" {
+                    for l in log.lines() {
+                        f.check(json::parse(l).is_ok(), || format!("{what}: not JSON: {l}"));
+                    }
+                }
+            }
+        }
+        f.finish();
+    }
+
     #[test]
     fn json_log_records() {
         let mut f = Failures::default();
@@ -1862,6 +1909,13 @@ mod busybox {
                 "(echo x; exit 4); r=$?; echo sub $r; false || exit 9",
             ],
             &["sh", "-c", "cat /nonexistent-ujail 2>&1; echo st $?"],
+            &["sh", "-c", "sleep 10 & kill $!; wait $!; echo term $?"],
+            &["sh", "-c", "sleep 10 & kill -9 $!; wait $!; echo kill $?"],
+            &[
+                "sh",
+                "-c",
+                "{ for i in 1 2 3 4 5 6 7 8; do (echo sub $i) & done; wait; echo all; } | sort",
+            ],
         ];
         for args in cases {
             let what = format!("busybox {}", args.join(" "));
