@@ -15,6 +15,10 @@
 #[allow(unsafe_code)]
 mod sys;
 
+mod fs;
+mod race;
+mod raw;
+
 use std::ffi::{CString, OsString};
 use std::fs::File;
 use std::os::fd::AsRawFd;
@@ -26,7 +30,25 @@ const USAGE: &str = "\
 usage: ujail-guest <cmd> [args]
   hello | raw-write | int80 | sysenter | exit N | kill-self SIG | fork N | vfork
   threads N M | clone3 | exec PATH ARGS... | signals | open PATH | getpid
-  getppid-loop N | sleep SECS | segv";
+  getppid-loop N | sleep SECS | segv
+  fs OP ARGS...   one filesystem call through libc; prints one line, exit 0,
+                  or \"OP: strerror\" and exit 1. OP is one of:
+      read PATH (first line) | write PATH TEXT | append PATH TEXT | stat PATH
+      lstat PATH | access PATH | unlink PATH | mkdir PATH | rmdir PATH
+      rename A B | link A B | symlink TARGET LINK | readlink PATH
+      chmod PATH OCTAL | chdir-read DIR REL | openat-read DIR REL
+      exec PATH ARGS... | truncate PATH LEN | utimes PATH
+  raw NR [A0..A5] one raw system call with the native instruction; arguments
+                  are decimal, -decimal, 0xhex or `buf` (a zeroed 1 KiB
+                  buffer); prints \"ret N\" or \"errno ENAME\" (exit 0)
+  race-mem ALLOWED SECRET N   open a buffer N times while another thread
+                  flips it between the two paths; prints
+                  \"leaked K allowed A failed F\" (K: opens that read other
+                  content than ALLOWED's, read before the race starts)
+  race-dir DIR N  open DIR/sub/f N times while another thread renames
+                  DIR/realsub and DIR/linksub (a symlink) in turn to DIR/sub;
+                  prints \"leaked K allowed A failed F\" (K: content not that of
+                  DIR/realsub/f)";
 
 /// How a subcommand ends when it does not end the process itself.
 enum Fail {
@@ -88,6 +110,12 @@ fn run(args: &[OsString]) -> Res {
         "getpid" => argc(0).and_then(|()| getpid()),
         "getppid-loop" => argc(1).and_then(|()| getppid_loop(number(&rest[0])?)),
         "sleep" => argc(1).and_then(|()| sleep(&rest[0])),
+        "fs" if !rest.is_empty() => fs::run(rest),
+        "fs" => Err(Fail::Usage("`fs` takes OP ARGS...".into())),
+        "raw" if (1..=7).contains(&rest.len()) => raw::run(rest),
+        "raw" => Err(Fail::Usage("`raw` takes NR [A0..A5]".into())),
+        "race-mem" => argc(3).and_then(|()| race::mem(&rest[0], &rest[1], number(&rest[2])?)),
+        "race-dir" => argc(2).and_then(|()| race::dir(&rest[0], number(&rest[1])?)),
         "segv" => argc(0).and_then(|()| {
             sys::no_core_dump();
             sys::segv()

@@ -8,7 +8,7 @@
 
 use std::ffi::{CStr, CString};
 use std::io;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// A process id.
 pub type Pid = libc::pid_t;
@@ -522,4 +522,246 @@ pub fn vfork_child_exits_7() -> io::Result<Pid> {
     }
     let pid = cvt_raw(ret)?;
     Pid::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))
+}
+
+// ---------------------------------------------------------------------------
+// Filesystem calls for `fs OP ...`: plain libc calls, so each ABI's own
+// system calls (open/openat, stat64/statx/newfstatat, ...) are exercised.
+// ---------------------------------------------------------------------------
+
+/// Maps a libc `int` result (0 or -1) to `io::Result<()>`.
+fn cvt0(ret: libc::c_int) -> io::Result<()> {
+    cvt(ret).map(drop)
+}
+
+/// `open(path, flags, mode)`.
+pub fn open(path: &CStr, flags: libc::c_int, mode: libc::mode_t) -> io::Result<libc::c_int> {
+    // SAFETY: `path` is a valid NUL-terminated string; mode is passed as the
+    // variadic argument open(2) reads only with O_CREAT.
+    cvt(unsafe { libc::open(path.as_ptr(), flags, libc::c_uint::from(mode)) })
+}
+
+/// `openat(dirfd, path, O_RDONLY)`.
+pub fn openat_rdonly(dirfd: libc::c_int, path: &CStr) -> io::Result<libc::c_int> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt(unsafe { libc::openat(dirfd, path.as_ptr(), libc::O_RDONLY) })
+}
+
+/// File type of a `st_mode`: "file", "dir", "link" or "other".
+fn kind(mode: libc::mode_t) -> &'static str {
+    match mode & libc::S_IFMT {
+        libc::S_IFREG => "file",
+        libc::S_IFDIR => "dir",
+        libc::S_IFLNK => "link",
+        _ => "other",
+    }
+}
+
+/// `stat(2)` (or `lstat(2)` when `nofollow`); returns the file type name.
+pub fn stat_kind(path: &CStr, nofollow: bool) -> io::Result<&'static str> {
+    // SAFETY: `st` is a zeroed stat buffer the call fills; `path` is a
+    // valid NUL-terminated string.
+    let (ret, st) = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        let ret = if nofollow {
+            libc::lstat(path.as_ptr(), &mut st)
+        } else {
+            libc::stat(path.as_ptr(), &mut st)
+        };
+        (ret, st)
+    };
+    cvt0(ret)?;
+    Ok(kind(st.st_mode))
+}
+
+/// `access(path, mode)`.
+pub fn access(path: &CStr, mode: libc::c_int) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::access(path.as_ptr(), mode) })
+}
+
+/// `unlink(2)`.
+pub fn unlink(path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::unlink(path.as_ptr()) })
+}
+
+/// `mkdir(path, 0o755)`.
+pub fn mkdir(path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::mkdir(path.as_ptr(), 0o755) })
+}
+
+/// `rmdir(2)`.
+pub fn rmdir(path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::rmdir(path.as_ptr()) })
+}
+
+/// `rename(a, b)`.
+pub fn rename(a: &CStr, b: &CStr) -> io::Result<()> {
+    // SAFETY: both are valid NUL-terminated strings.
+    cvt0(unsafe { libc::rename(a.as_ptr(), b.as_ptr()) })
+}
+
+/// `link(a, b)`.
+pub fn link(a: &CStr, b: &CStr) -> io::Result<()> {
+    // SAFETY: both are valid NUL-terminated strings.
+    cvt0(unsafe { libc::link(a.as_ptr(), b.as_ptr()) })
+}
+
+/// `symlink(target, link)`.
+pub fn symlink(target: &CStr, link: &CStr) -> io::Result<()> {
+    // SAFETY: both are valid NUL-terminated strings.
+    cvt0(unsafe { libc::symlink(target.as_ptr(), link.as_ptr()) })
+}
+
+/// `readlink(2)`: the link's target bytes.
+pub fn readlink(path: &CStr) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `buf` is a writable buffer of `buf.len()` bytes; `path` is a
+    // valid NUL-terminated string.
+    let n = cvt(unsafe { libc::readlink(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
+    buf.truncate(usize::try_from(n).unwrap_or(0));
+    Ok(buf)
+}
+
+/// `chmod(path, mode)`.
+pub fn chmod(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::chmod(path.as_ptr(), mode) })
+}
+
+/// `chdir(2)`.
+pub fn chdir(path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::chdir(path.as_ptr()) })
+}
+
+/// `truncate(path, len)`.
+pub fn truncate(path: &CStr, len: libc::off_t) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string.
+    cvt0(unsafe { libc::truncate(path.as_ptr(), len) })
+}
+
+/// `utimes(path, NULL)`: set both times to now.
+pub fn utimes_now(path: &CStr) -> io::Result<()> {
+    // SAFETY: `path` is a valid NUL-terminated string; NULL times mean now.
+    cvt0(unsafe { libc::utimes(path.as_ptr(), std::ptr::null()) })
+}
+
+// ---------------------------------------------------------------------------
+// `raw NR A0..A5`: one system call with the native instruction.
+// ---------------------------------------------------------------------------
+
+/// A zeroed, writable buffer the `raw` subcommand can pass as a pointer
+/// argument (`buf`), e.g. `struct io_uring_params` or `union bpf_attr`.
+pub fn scratch_buffer() -> usize {
+    static BUF: [AtomicU64; 128] = [const { AtomicU64::new(0) }; 128];
+    BUF.as_ptr() as usize
+}
+
+/// One system call with `syscall`: returns the raw result (-errno on error).
+#[cfg(target_arch = "x86_64")]
+pub fn raw_syscall(nr: usize, a: [usize; 6]) -> isize {
+    let nr = isize::from_ne_bytes(nr.to_ne_bytes());
+    let ret: isize;
+    // SAFETY: not safe in general: the test chooses the call and its
+    // arguments (pointers are null or the zeroed `scratch_buffer`). The
+    // registers the instruction clobbers (rcx, r11) are declared.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") nr => ret,
+            in("rdi") a[0],
+            in("rsi") a[1],
+            in("rdx") a[2],
+            in("r10") a[3],
+            in("r8") a[4],
+            in("r9") a[5],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// One system call with `int $0x80`: returns the raw result (-errno on error).
+#[cfg(target_arch = "x86")]
+pub fn raw_syscall(nr: usize, a: [usize; 6]) -> isize {
+    let block: [usize; 7] = [nr, a[0], a[1], a[2], a[3], a[4], a[5]];
+    let ret: isize;
+    // SAFETY: as for x86_64, the test chooses the call. ebx, esi and ebp
+    // may be reserved by LLVM, so they are saved on the stack and loaded
+    // from `block` (read through ecx, which is loaded last), then restored.
+    unsafe {
+        core::arch::asm!(
+            "push ebp",
+            "push ebx",
+            "push esi",
+            "mov ebx, [ecx + 4]",
+            "mov edx, [ecx + 12]",
+            "mov esi, [ecx + 16]",
+            "mov edi, [ecx + 20]",
+            "mov ebp, [ecx + 24]",
+            "mov ecx, [ecx + 8]",
+            "int 0x80",
+            "pop esi",
+            "pop ebx",
+            "pop ebp",
+            inout("ecx") block.as_ptr() => _,
+            inlateout("eax") block[0] => ret,
+            lateout("edx") _,
+            lateout("edi") _,
+        );
+    }
+    ret
+}
+
+// ---------------------------------------------------------------------------
+// `race-mem`: a path buffer another thread rewrites while it is opened.
+// ---------------------------------------------------------------------------
+
+/// Words of the shared path buffer (4096 bytes).
+const RACE_WORDS: usize = 4096 / std::mem::size_of::<usize>();
+
+/// The path buffer of `race-mem`: the opening thread passes its address to
+/// open(2) while the flipping thread stores into it (atomic word stores, no
+/// lock: the kernel sees whatever is there when it copies the path).
+pub static RACE_PATH: [AtomicUsize; RACE_WORDS] = [const { AtomicUsize::new(0) }; RACE_WORDS];
+
+/// Stores `path` and a NUL into [`RACE_PATH`], word by word.
+pub fn race_store(words: &[usize]) {
+    for (slot, &w) in RACE_PATH.iter().zip(words) {
+        slot.store(w, Ordering::Relaxed);
+    }
+}
+
+/// `path` + NUL padded to whole native words, for [`race_store`].
+pub fn race_words(path: &[u8]) -> Vec<usize> {
+    let size = std::mem::size_of::<usize>();
+    let mut bytes = path.to_vec();
+    bytes.push(0);
+    while !bytes.len().is_multiple_of(size) {
+        bytes.push(0);
+    }
+    bytes
+        .chunks(size)
+        .map(|c| {
+            let mut w = [0u8; std::mem::size_of::<usize>()];
+            w.copy_from_slice(c);
+            usize::from_ne_bytes(w)
+        })
+        .take(RACE_WORDS)
+        .collect()
+}
+
+/// `open(RACE_PATH, O_RDONLY)`: the kernel reads the path as it is now.
+pub fn race_open() -> io::Result<libc::c_int> {
+    // SAFETY: RACE_PATH is a static, always NUL-terminated buffer (every
+    // stored path fits and ends in a NUL word); another thread may change
+    // its bytes during the call, which is the point of the test and only
+    // changes which path the kernel reads.
+    cvt(unsafe { libc::open(RACE_PATH.as_ptr().cast(), libc::O_RDONLY) })
 }

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+//! `ujail-guest fs OP ARGS...`: one filesystem operation through the plain
+//! libc call, for the path-policy tests. Prints one line and exits 0, or
+//! prints `OP: <strerror>` and exits 1.
+#![forbid(unsafe_code)]
+
+use std::ffi::{CString, OsString};
+
+use crate::{cstring, errmsg, say, sys, Fail, Res};
+
+/// Runs `fs OP ARGS...` (`args[0]` is OP).
+pub fn run(args: &[OsString]) -> Res {
+    let op = args[0].to_string_lossy().into_owned();
+    let rest = &args[1..];
+    let want = |n: usize| -> Result<Vec<CString>, Fail> {
+        if rest.len() == n {
+            rest.iter().map(cstring).collect()
+        } else {
+            Err(Fail::Usage(format!("`fs {op}` takes {n} argument(s)")))
+        }
+    };
+    let fail = |e: std::io::Error| Fail::Status(1, format!("{op}: {}", errmsg(&e)));
+    match op.as_str() {
+        "read" => {
+            let a = want(1)?;
+            let fd = sys::open(&a[0], libc::O_RDONLY, 0).map_err(fail)?;
+            first_line(fd).map_err(fail).and_then(|l| say(&l))
+        }
+        "write" | "append" => {
+            let a = want(2)?;
+            let flags = if op == "write" {
+                libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC
+            } else {
+                libc::O_WRONLY | libc::O_CREAT | libc::O_APPEND
+            };
+            let fd = sys::open(&a[0], flags, 0o644).map_err(fail)?;
+            let mut text = a[1].as_bytes().to_vec();
+            text.push(b'\n');
+            let res = sys::write_all(fd, &text);
+            let _ = sys::close(fd);
+            res.map_err(fail)?;
+            say(&format!("{op} ok"))
+        }
+        "stat" | "lstat" => {
+            let a = want(1)?;
+            let kind = sys::stat_kind(&a[0], op == "lstat").map_err(fail)?;
+            say(&format!("{op} ok {kind}"))
+        }
+        "access" => {
+            let a = want(1)?;
+            sys::access(&a[0], libc::R_OK).map_err(fail)?;
+            say("access ok")
+        }
+        "unlink" | "mkdir" | "rmdir" | "utimes" => {
+            let a = want(1)?;
+            match op.as_str() {
+                "unlink" => sys::unlink(&a[0]),
+                "mkdir" => sys::mkdir(&a[0]),
+                "rmdir" => sys::rmdir(&a[0]),
+                _ => sys::utimes_now(&a[0]),
+            }
+            .map_err(fail)?;
+            say(&format!("{op} ok"))
+        }
+        "rename" | "link" | "symlink" => {
+            let a = want(2)?;
+            match op.as_str() {
+                "rename" => sys::rename(&a[0], &a[1]),
+                "link" => sys::link(&a[0], &a[1]),
+                _ => sys::symlink(&a[0], &a[1]),
+            }
+            .map_err(fail)?;
+            say(&format!("{op} ok"))
+        }
+        "readlink" => {
+            let a = want(1)?;
+            let target = sys::readlink(&a[0]).map_err(fail)?;
+            say(&String::from_utf8_lossy(&target))
+        }
+        "chmod" => {
+            let a = want(2)?;
+            let mode = a[1]
+                .to_str()
+                .ok()
+                .and_then(|m| libc::mode_t::from_str_radix(m, 8).ok())
+                .ok_or_else(|| Fail::Usage(format!("bad octal mode {:?}", a[1])))?;
+            sys::chmod(&a[0], mode).map_err(fail)?;
+            say("chmod ok")
+        }
+        "truncate" => {
+            let a = want(2)?;
+            let len: libc::off_t = a[1]
+                .to_str()
+                .ok()
+                .and_then(|l| l.parse().ok())
+                .ok_or_else(|| Fail::Usage(format!("bad length {:?}", a[1])))?;
+            sys::truncate(&a[0], len).map_err(fail)?;
+            say("truncate ok")
+        }
+        "chdir-read" => {
+            let a = want(2)?;
+            sys::chdir(&a[0]).map_err(fail)?;
+            let fd = sys::open(&a[1], libc::O_RDONLY, 0).map_err(fail)?;
+            first_line(fd).map_err(fail).and_then(|l| say(&l))
+        }
+        "openat-read" => {
+            let a = want(2)?;
+            let dir = sys::open(&a[0], libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(fail)?;
+            let fd = sys::openat_rdonly(dir, &a[1]);
+            let _ = sys::close(dir);
+            first_line(fd.map_err(fail)?)
+                .map_err(fail)
+                .and_then(|l| say(&l))
+        }
+        "exec" if !rest.is_empty() => {
+            let argv = rest.iter().map(cstring).collect::<Result<Vec<_>, _>>()?;
+            let err = sys::execv(&argv[0], &argv);
+            Err(fail(err))
+        }
+        _ => Err(Fail::Usage(format!("unknown fs operation `{op}`"))),
+    }
+}
+
+/// Reads up to 4 KiB from `fd`, closes it, returns the first line.
+pub fn first_line(fd: libc::c_int) -> std::io::Result<String> {
+    let mut buf = [0u8; 4096];
+    let res = sys::read(fd, &mut buf);
+    let _ = sys::close(fd);
+    let n = res?;
+    let line = buf[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    Ok(String::from_utf8_lossy(line).into_owned())
+}
