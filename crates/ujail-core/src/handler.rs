@@ -26,6 +26,10 @@ pub struct Call {
     pub args: [u64; 6],
     /// Instruction pointer after the syscall instruction.
     pub ip: u64,
+    /// The jail's own `execve` of the program it was asked to run (the
+    /// first exec of the first tracee): a syscall policy lets it through, a
+    /// path policy still judges its path.
+    pub initial_exec: bool,
 }
 
 /// What to do with a call.

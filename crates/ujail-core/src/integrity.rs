@@ -43,6 +43,7 @@ mod tests {
             name: table::name(abi, nr),
             args: [arg0, 0, 0, 0, 0, 0],
             ip: 0,
+            initial_exec: false,
         }
     }
 

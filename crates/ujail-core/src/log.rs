@@ -411,6 +411,7 @@ mod tests {
             name: Some(name),
             args: [0; 6],
             ip: 0,
+            initial_exec: false,
         }
     }
 

@@ -125,6 +125,10 @@ impl DenyList {
 
 impl Handler for DenyList {
     fn on_call(&mut self, call: &Call, _mem: &mut dyn Memory) -> Verdict {
+        if call.initial_exec {
+            // Starting the program is the jail's doing, not the program's.
+            return Verdict::Forward;
+        }
         match self
             .denied
             .get(&(call.abi, call.nr))
@@ -169,6 +173,7 @@ mod tests {
             name: table::name(abi, nr),
             args: [0; 6],
             ip: 0,
+            initial_exec: false,
         }
     }
 

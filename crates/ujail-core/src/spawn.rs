@@ -18,7 +18,7 @@ use goblin::elf::header::{EM_386, EM_X86_64};
 
 use crate::error::{Error, SpawnError};
 use crate::handler::{Handler, Pid};
-use crate::stop::Stop;
+use crate::stop::{PtraceEvent, Stop};
 use crate::sys;
 use crate::tracer::Tracer;
 
@@ -192,34 +192,42 @@ pub fn spawn<H: Handler>(
         .collect();
 
     let pid = sys::fork_traced(&c_path, &argv, &envp).map_err(|e| Error::new("fork", 0, e))?;
-    wait_initial_stop(pid)?;
     let options = sys::opt::TRACESYSGOOD
         | sys::opt::TRACEEXEC
         | sys::opt::TRACEFORK
         | sys::opt::TRACEVFORK
         | sys::opt::TRACECLONE
         | sys::opt::EXITKILL;
-    if let Err(e) = sys::set_options(pid, options) {
+    if let Err(e) = seize_stopped_child(pid, options) {
         let _ = sys::kill(pid, libc::SIGKILL);
-        return Err(Error::new("PTRACE_SETOPTIONS", pid, e).into());
+        return Err(e.into());
     }
     sys::forward_signals(pid).map_err(|e| Error::new("sigaction", pid, e))?;
     Ok(Tracer::new(handler, pid))
 }
 
-/// Wait for the child's `raise(SIGSTOP)` after PTRACE_TRACEME.
-fn wait_initial_stop(pid: Pid) -> Result<(), Error> {
+/// Wait for the child's `raise(SIGSTOP)`, seize it (PTRACE_SEIZE keeps job
+/// control working: group-stops can be kept with PTRACE_LISTEN), and wait
+/// for it to re-trap as a tracee (PTRACE_EVENT_STOP; ptrace(2), "Attaching
+/// and detaching": a stopped task that is attached re-traps).
+fn seize_stopped_child(pid: Pid, options: i32) -> Result<(), Error> {
+    let status = sys::wait_stopped(pid).map_err(|e| Error::new("waitpid", pid, e))?;
+    if !libc::WIFSTOPPED(status) {
+        return Err(Error::new(
+            "waiting for the initial stop",
+            pid,
+            io::Error::other(format!("child ended before exec (wait status {status:#x})")),
+        ));
+    }
+    sys::seize(pid, options).map_err(|e| Error::new("PTRACE_SEIZE", pid, e))?;
     let (got, status) = sys::wait_any().map_err(|e| Error::new("waitpid", pid, e))?;
     match Stop::from_wait_status(status) {
-        Stop::Signal(libc::SIGSTOP) if got == pid => Ok(()),
-        other => {
-            let _ = sys::kill(pid, libc::SIGKILL);
-            Err(Error::new(
-                "waiting for the initial stop",
-                pid,
-                io::Error::other(format!("unexpected {other:?} from pid {got}")),
-            ))
-        }
+        Stop::Event(PtraceEvent::Stop(_)) if got == pid => Ok(()),
+        other => Err(Error::new(
+            "waiting for the seized child",
+            pid,
+            io::Error::other(format!("unexpected {other:?} from pid {got}")),
+        )),
     }
 }
 

@@ -4,6 +4,9 @@
 
 use libc::c_int;
 
+/// `PTRACE_EVENT_STOP` (include/uapi/linux/ptrace.h).
+const PTRACE_EVENT_STOP: c_int = 128;
+
 /// `PTRACE_EVENT_*` codes (ptrace(2), "PTRACE_EVENT stops").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PtraceEvent {
@@ -15,6 +18,10 @@ pub enum PtraceEvent {
     Clone,
     /// A successful execve(2)/execveat(2).
     Exec,
+    /// PTRACE_EVENT_STOP of a seized tracee, with its stop signal: a
+    /// group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), the first stop of an
+    /// auto-attached child or a re-trap after PTRACE_LISTEN (SIGTRAP).
+    Stop(c_int),
     /// Any other event number (not requested; treated as fatal).
     Other(c_int),
 }
@@ -50,6 +57,9 @@ impl Stop {
             return Stop::Syscall;
         }
         let event = (status >> 16) & 0xff;
+        if event == PTRACE_EVENT_STOP {
+            return Stop::Event(PtraceEvent::Stop(sig));
+        }
         if sig == libc::SIGTRAP && event != 0 {
             return Stop::Event(match event {
                 libc::PTRACE_EVENT_FORK => PtraceEvent::Fork,
@@ -97,6 +107,11 @@ mod tests {
         assert_eq!(
             Stop::from_wait_status(clone),
             Stop::Event(PtraceEvent::Clone)
+        );
+        let group = stopped(libc::SIGTSTP) | (128 << 16);
+        assert_eq!(
+            Stop::from_wait_status(group),
+            Stop::Event(PtraceEvent::Stop(libc::SIGTSTP))
         );
         let odd = stopped(libc::SIGTRAP) | (99 << 16);
         assert_eq!(

@@ -17,12 +17,12 @@ use ujail_regs::NativeRegs;
 /// (the libc crate does not define all of them for both targets).
 pub(crate) mod req {
     use libc::c_uint;
-    pub const TRACEME: c_uint = 0;
     pub const GETREGS: c_uint = 12;
     pub const SETREGS: c_uint = 13;
     pub const SYSCALL: c_uint = 24;
     pub const SYSEMU: c_uint = 31;
-    pub const SETOPTIONS: c_uint = 0x4200;
+    pub const SEIZE: c_uint = 0x4206;
+    pub const LISTEN: c_uint = 0x4208;
     pub const GETEVENTMSG: c_uint = 0x4201;
     pub const GETSIGINFO: c_uint = 0x4202;
     pub const GET_SYSCALL_INFO: c_uint = 0x420e;
@@ -75,18 +75,36 @@ pub(crate) fn resume(request: libc::c_uint, pid: pid_t, sig: c_int) -> io::Resul
     check(r).map(drop)
 }
 
-/// `PTRACE_SETOPTIONS`.
-pub(crate) fn set_options(pid: pid_t, options: c_int) -> io::Result<()> {
-    // SAFETY: SETOPTIONS takes the option mask in `data`, no pointers.
+/// `PTRACE_SEIZE` with `options` (ptrace(2)): attach without stopping; group
+/// stops are then reported as PTRACE_EVENT_STOP and can be kept with
+/// PTRACE_LISTEN.
+pub(crate) fn seize(pid: pid_t, options: c_int) -> io::Result<()> {
+    // SAFETY: SEIZE takes the option mask in `data`, no pointers.
     let r = unsafe {
         libc::ptrace(
-            req::SETOPTIONS,
+            req::SEIZE,
             pid,
             std::ptr::null_mut::<c_void>(),
             int_data(options),
         )
     };
     check(r).map(drop)
+}
+
+/// `waitpid(pid, WUNTRACED)`: wait for a child (not yet traced) to stop.
+pub(crate) fn wait_stopped(pid: pid_t) -> io::Result<c_int> {
+    loop {
+        let mut status: c_int = 0;
+        // SAFETY: status is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WUNTRACED) };
+        if r >= 0 {
+            return Ok(status);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
 /// `PTRACE_GETREGS` into the tracer build's `user_regs_struct`.
@@ -201,13 +219,13 @@ pub(crate) fn kill(pid: pid_t, sig: c_int) -> io::Result<()> {
     check(c_long::from(r)).map(drop)
 }
 
-/// Fork a child that asks to be traced, stops itself, then execs `path`.
+/// Fork a child that stops itself, then execs `path`.
 ///
 /// Everything the child touches is prepared by the caller before the fork
 /// (the child of a fork may only make async-signal-safe calls). The child
-/// stops with SIGSTOP before `execve`, so the tracer sets its options first
-/// and sees the `execve` as the first traced call. If `execve` fails the child
-/// exits with 127; the tracer sees the failed call's result.
+/// stops with SIGSTOP before `execve`, so the tracer seizes it first and sees
+/// the `execve` as the first traced call. If `execve` fails the child exits
+/// with 127; the tracer sees the failed call's result.
 pub(crate) fn fork_traced(
     path: &CStr,
     argv: &[*const libc::c_char],
@@ -222,18 +240,12 @@ pub(crate) fn fork_traced(
         return Err(io::Error::last_os_error());
     }
     if pid == 0 {
-        // SAFETY: child side: ptrace/raise/execve/_exit are async-signal-safe;
+        // SAFETY: child side: signal/raise/execve/_exit are async-signal-safe;
         // argv and envp are NULL-terminated arrays of valid C strings.
         unsafe {
-            if libc::ptrace(
-                req::TRACEME,
-                0,
-                std::ptr::null_mut::<c_void>(),
-                std::ptr::null_mut::<c_void>(),
-            ) == -1
-            {
-                libc::_exit(125);
-            }
+            // Rust's runtime ignores SIGPIPE in ujail; an ignored disposition
+            // survives exec, so give the program the default back.
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             libc::raise(libc::SIGSTOP);
             libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());
             libc::_exit(127);

@@ -432,6 +432,7 @@ impl<H: Handler> Tracer<H> {
                 }
                 self.handler.on_event(&Event::Exec { pid, former });
             }
+            PtraceEvent::Stop(sig) => return self.on_event_stop_stop(pid, sig),
             PtraceEvent::Other(code) => {
                 return Err(Error::new(
                     "ptrace event",
@@ -440,6 +441,27 @@ impl<H: Handler> Tracer<H> {
                 ));
             }
         }
+        self.resume(pid, 0)
+    }
+
+    /// PTRACE_EVENT_STOP (ptrace(2), "Group-stop" and "PTRACE_LISTEN").
+    fn on_event_stop_stop(&mut self, pid: Pid, sig: i32) -> Result<(), Error> {
+        let thread = self.thread(pid);
+        if matches!(thread.state, ThreadState::New) {
+            // The first stop of an auto-attached child: start it under SYSEMU.
+            thread.state = ThreadState::Emu;
+            return self.resume(pid, 0);
+        }
+        if matches!(
+            sig,
+            libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+        ) {
+            // A group-stop: keep the tracee stopped until SIGCONT, as it
+            // would be without the jail. It re-traps (SIGTRAP) when continued.
+            return sys::resume(sys::req::LISTEN, pid, 0)
+                .map_err(|e| Error::new("PTRACE_LISTEN", pid, e));
+        }
+        // Re-trap after PTRACE_LISTEN (continued) or an interrupt: carry on.
         self.resume(pid, 0)
     }
 
@@ -540,13 +562,17 @@ impl<H: Handler> Tracer<H> {
             return Err(Undecided::Unsupported(abi));
         }
         let args = std::array::from_fn(|i| ujail_regs::regs::truncate(abi, info.data[i + 1]));
+        let name = table::name(abi, nr);
+        let initial_exec =
+            pid == self.root && !self.root_execed && matches!(name, Some("execve" | "execveat"));
         let call = Call {
             pid,
             abi,
             nr,
-            name: table::name(abi, nr),
+            name,
             args,
             ip,
+            initial_exec,
         };
         Ok((call, insn.map_or(2, |i| i.len)))
     }
@@ -730,9 +756,7 @@ impl<H: Handler> Tracer<H> {
 
     /// The root's own first execve: its result tells whether the program ran.
     fn is_root_exec(&self, call: &Call) -> bool {
-        call.pid == self.root
-            && !self.root_execed
-            && matches!(call.name, Some("execve" | "execveat"))
+        call.initial_exec && !self.root_execed
     }
 
     /// Emulate: the skipped call returns `ret`.
