@@ -39,8 +39,9 @@ usage: ujail-guest <cmd> [args]
       chmod PATH OCTAL | chdir-read DIR REL | openat-read DIR REL
       exec PATH ARGS... | truncate PATH LEN | utimes PATH
   raw NR [A0..A5] one raw system call with the native instruction; arguments
-                  are decimal, -decimal, 0xhex or `buf` (a zeroed 1 KiB
-                  buffer); prints \"ret N\" or \"errno ENAME\" (exit 0)
+                  are decimal, -decimal, 0xhex, `buf` (a zeroed 1 KiB buffer),
+                  `pid` or `ppid` (getpid/getppid); prints \"ret N\" or
+                  \"errno ENAME\" (exit 0)
   race-mem ALLOWED SECRET N   open a buffer N times while another thread
                   flips it between the two paths; prints
                   \"leaked K allowed A failed F\" (K: opens that read other

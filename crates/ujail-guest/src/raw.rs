@@ -24,12 +24,16 @@ pub fn run(args: &[OsString]) -> Res {
 }
 
 /// Parses an argument: decimal, negative decimal (two's complement in the
-/// native word), `0x` hex, or `buf` for the address of a zeroed buffer.
+/// native word), `0x` hex, `buf` for the address of a zeroed buffer, `pid`
+/// and `ppid` for the guest's own and its parent's process id.
 fn word(arg: &OsString) -> Result<usize, Fail> {
     let bad = || Fail::Usage(format!("bad raw argument `{}`", arg.to_string_lossy()));
     let s = arg.to_str().ok_or_else(bad)?;
-    if s == "buf" {
-        return Ok(sys::scratch_buffer());
+    match s {
+        "buf" => return Ok(sys::scratch_buffer()),
+        "pid" => return usize::try_from(sys::getpid()).map_err(|_| bad()),
+        "ppid" => return usize::try_from(sys::getppid()).map_err(|_| bad()),
+        _ => {}
     }
     if let Some(hex) = s.strip_prefix("0x") {
         return usize::from_str_radix(hex, 16).map_err(|_| bad());
