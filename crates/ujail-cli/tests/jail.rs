@@ -1074,39 +1074,113 @@ mod signals {
         f.finish();
     }
 
+    /// Starts `ujail run -- GUEST sleep 30` (in its own process group when
+    /// `own_group`) and waits until the jailed program runs: (ujail, jailed pid).
+    fn start_sleeper(g: &Guest, own_group: bool) -> (Child, Option<u32>) {
+        use std::os::unix::process::CommandExt;
+        let mut cmd = ujail_cmd(&["run"], &g.path, &["sleep", "30"]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if own_group {
+            cmd.process_group(0);
+        }
+        let mut child = cmd.spawn().expect("spawn ujail");
+        let end = Instant::now() + Duration::from_secs(30);
+        let mut running = None;
+        while running.is_none() && Instant::now() < end {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            running = jailed_child(child.id(), &g.path);
+            if running.is_none() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        if running.is_some() {
+            // Give it a moment to get into its sleep.
+            std::thread::sleep(Duration::from_millis(200));
+        } else {
+            let _ = wait_timeout(&mut child, 0);
+        }
+        (child, running)
+    }
+
+    /// Ctrl-C in a terminal: SIGINT goes to the whole foreground process group, ujail
+    /// and the jailed program alike. ujail must not die of it before its program:
+    /// it exits normally with 130 once the program has.
+    #[test]
+    fn sigint_to_the_process_group() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} sleep 30, SIGINT to the process group", flavour(&g));
+            let (mut child, running) = start_sleeper(&g, true);
+            if running.is_none() {
+                f.check(false, || format!("{what}: the jailed program never ran"));
+                continue;
+            }
+            // busybox's kill takes a negative pid as a process group (procps' wants
+            // `--` first, busybox's refuses it); busybox is on the host and the VM.
+            let pgid = format!("-{}", child.id());
+            let sent = Command::new(BUSYBOX)
+                .args(["kill", "-INT", &pgid])
+                .status()
+                .is_ok_and(|s| s.success());
+            f.check(sent, || format!("{what}: busybox kill -INT {pgid} failed"));
+            let st = wait_timeout(&mut child, 10);
+            f.check(st.is_some_and(|s| s.code() == Some(130)), || {
+                format!("{what}: expected ujail to exit 130 within 10 s, got {st:?}")
+            });
+        }
+        f.finish();
+    }
+
+    /// If ujail itself is killed (SIGKILL, nothing forwarded), its jailed program
+    /// must not go on unwatched: PTRACE_O_EXITKILL ends it.
+    #[test]
+    fn jailed_program_dies_with_ujail() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} sleep 30, SIGKILL to ujail", flavour(&g));
+            let (mut child, running) = start_sleeper(&g, false);
+            let Some(pid) = running else {
+                f.check(false, || format!("{what}: the jailed program never ran"));
+                continue;
+            };
+            let _ = child.kill();
+            let _ = child.wait();
+            let end = Instant::now() + Duration::from_secs(5);
+            let gone = |p: u32| {
+                // Gone, or a zombie waiting for init to reap it.
+                fs::read_to_string(format!("/proc/{p}/stat")).map_or(true, |s| {
+                    s.rsplit_once(')')
+                        .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+                })
+            };
+            while !gone(pid) && Instant::now() < end {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            f.check(gone(pid), || {
+                format!("{what}: jailed pid {pid} still alive 5 s after ujail died")
+            });
+            if !gone(pid) {
+                let _ = send("KILL", pid);
+            }
+        }
+        f.finish();
+    }
+
     #[test]
     fn forwarded_to_the_jailed_program() {
         let mut f = Failures::default();
         for g in all_guests() {
             for (sig, n) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
                 let what = format!("{} sleep 30, SIG{sig} to ujail", flavour(&g));
-                let mut child = ujail_cmd(&["run"], &g.path, &["sleep", "30"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .expect("spawn ujail");
-                // Wait until the jailed program runs (exec done), under a watchdog.
-                let end = Instant::now() + Duration::from_secs(30);
-                let mut running = None;
-                while running.is_none() && Instant::now() < end {
-                    if let Ok(Some(_)) = child.try_wait() {
-                        break;
-                    }
-                    running = jailed_child(child.id(), &g.path);
-                    if running.is_none() {
-                        std::thread::sleep(Duration::from_millis(20));
-                    }
-                }
+                let (mut child, running) = start_sleeper(&g, false);
                 if running.is_none() {
-                    let st = wait_timeout(&mut child, 0);
-                    f.check(false, || {
-                        format!("{what}: the jailed program never ran (ujail: {st:?})")
-                    });
+                    f.check(false, || format!("{what}: the jailed program never ran"));
                     continue;
                 }
-                // Give it a moment to get into its sleep.
-                std::thread::sleep(Duration::from_millis(200));
                 let started = Instant::now();
                 f.check(send(sig, child.id()), || format!("{what}: kill failed"));
                 let st = wait_timeout(&mut child, 10);
