@@ -1861,6 +1861,33 @@ mod trace_log {
         f.finish();
     }
 
+    /// Unknown, negative, huge and x32-flagged syscall numbers: the program gets the
+    /// kernel's answer (ENOSYS here), and the log names unknown calls `syscall_N`.
+    #[test]
+    fn odd_syscall_numbers() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            for nr in ["999", "-1", "0x7fffffff", "0x40000027"] {
+                let what = format!("{} raw {nr}", flavour(&g));
+                compare(&mut f, &what, &g.path, &["raw", nr]);
+            }
+            let what = format!("{} raw 999 (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["raw", "999"]);
+            f.check(text(&o.stdout) == "errno ENOSYS\n", || {
+                format!("{what}: {}", show(&o))
+            });
+            let abi = log_abi(&g);
+            f.check(
+                log.lines().filter_map(split_pid).any(|(_, r)| {
+                    r.starts_with(&format!("{abi} syscall_999("))
+                        && r.ends_with(") = -1 ENOSYS (Function not implemented)")
+                }),
+                || format!("{what}: no `{abi} syscall_999(...) = -1 ENOSYS (Function not implemented)` line\nlog:\n{log}"),
+            );
+        }
+        f.finish();
+    }
+
     #[test]
     fn json_log_records() {
         let mut f = Failures::default();
