@@ -1455,6 +1455,43 @@ mod deny {
         f.finish();
     }
 
+    /// A name is resolved per ABI: denying getpid denies x86_64 39 and i386 20, and
+    /// not the other ABI's call with the same number (i386 39 mkdir, x86_64 20 writev).
+    #[test]
+    fn deny_by_name_uses_each_abis_number() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let (mine, other) = if is_64(&g) {
+                ("39", "20")
+            } else {
+                ("20", "39")
+            };
+            let what = format!("{} raw {mine} (getpid), getpid denied", flavour(&g));
+            let o = run(ujail_cmd(
+                &["run", "--deny-syscall", "getpid"],
+                &g.path,
+                &["raw", mine],
+            ));
+            f.check(text(&o.stdout) == "errno EPERM\n", || {
+                format!("{what}: {}", show(&o))
+            });
+            let what = format!(
+                "{} raw {other} (not getpid in this ABI), getpid denied",
+                flavour(&g)
+            );
+            let b = bare(&g.path, &["raw", other]);
+            let o = run(ujail_cmd(
+                &["run", "--deny-syscall", "getpid"],
+                &g.path,
+                &["raw", other],
+            ));
+            f.check(o.stdout == b.stdout && !b.stdout.is_empty(), || {
+                format!("{what}: bare {}, jailed {}", show(&b), show(&o))
+            });
+        }
+        f.finish();
+    }
+
     #[test]
     fn unknown_names_are_errors() {
         let mut f = Failures::default();
