@@ -34,6 +34,17 @@ use crate::{deps, guests, util};
 use qemu::{Accel, Boot, Limits};
 use report::Report;
 
+const USAGE: &str = "\
+usage: cargo xtask test-vm [--shell] [--smp N] [--test-threads N] [--timeout SECS] [-- TEST-ARGS]
+  --shell           boot the image to a busybox shell on the console instead
+  --smp N           CPUs of the VM (default 2)
+  --test-threads N  libtest threads in the VM (default 2)
+  --timeout SECS    limit of the VM run (default 1200)
+  -- TEST-ARGS      passed to every test binary (e.g. a test name filter)
+env: UJAIL_VM_ACCEL=kvm|tcg|auto (default auto: KVM if a probe boot works)
+see vm/README.md
+";
+
 /// Options of test-vm.
 #[derive(Debug)]
 struct Options {
@@ -62,6 +73,10 @@ fn parse(args: &[String]) -> Result<Options> {
     };
     while let Some(arg) = it.next() {
         match arg.as_str() {
+            "-h" | "--help" => {
+                print!("{USAGE}");
+                std::process::exit(0);
+            }
             "--shell" => o.shell = true,
             "--smp" => o.smp = number(&mut it, "--smp")?,
             "--test-threads" => o.test_threads = number(&mut it, "--test-threads")?,
@@ -71,10 +86,10 @@ fn parse(args: &[String]) -> Result<Options> {
                 o.test_args = it.cloned().collect();
                 break;
             }
-            other => bail!(
-                "test-vm: unknown option `{other}` (known: --shell, --smp N, --test-threads N, \
-                 --timeout SECS, -- TEST-ARGS)"
-            ),
+            other => {
+                eprint!("{USAGE}");
+                bail!("test-vm: unknown option `{other}`")
+            }
         }
     }
     Ok(o)
@@ -332,5 +347,32 @@ fn choose_accel(probe: &Boot<'_>) -> Result<Accel> {
             .unwrap_or_else(|| format!("QEMU {}", console.exit));
         eprintln!("xtask: KVM does not work here ({}): TCG", why.trim());
         Ok(Accel::Tcg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn options() {
+        let o = parse(&args(&[
+            "--skip-lint",
+            "--smp",
+            "1",
+            "--",
+            "signals",
+            "--nocapture",
+        ]))
+        .unwrap();
+        assert_eq!((o.smp, o.test_threads, o.shell), (1, 2, false));
+        assert_eq!(o.test_args, ["signals", "--nocapture"]);
+        assert!(parse(&args(&["--smp", "0"])).is_err());
+        assert!(parse(&args(&["--timeout"])).is_err());
+        assert!(parse(&args(&["--bogus"])).is_err());
     }
 }
