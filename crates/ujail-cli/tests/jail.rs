@@ -2048,6 +2048,8 @@ mod busybox {
             ],
             &["sh", "-c", "cat /nonexistent-ujail 2>&1; echo st $?"],
             &["sh", "-c", "sleep 10 & kill $!; wait $!; echo term $?"],
+            // An orphan outliving the program: still traced, its output still arrives.
+            &["sh", "-c", "(sleep 0.3; echo late) & echo early"],
             &["sh", "-c", "sleep 10 & kill -9 $!; wait $!; echo kill $?"],
             &[
                 "sh",
@@ -2178,6 +2180,39 @@ mod busybox {
                 show(&j)
             )
         });
+        f.finish();
+    }
+
+    /// ujail's own descriptors (the log file, its pipes) do not leak into the
+    /// jailed program: it sees the same open fds as without ujail.
+    #[test]
+    fn no_descriptor_leaks() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("fds");
+        let log = dir.path().join("log");
+        let args = ["ls", "/proc/self/fd"];
+        let b = bare(BUSYBOX, &args);
+        let log_opts: [&OsStr; 3] = [OsStr::new("--log"), log.as_os_str(), OsStr::new("--")];
+        for sub in ["run", "trace"] {
+            for with_log in [false, true] {
+                let mut c = Command::new(common::ujail_bin());
+                c.arg(sub);
+                if with_log {
+                    c.args(log_opts);
+                } else {
+                    c.arg("--");
+                }
+                c.arg(BUSYBOX).args(args);
+                let o = run(c);
+                f.check(o.stdout == b.stdout, || {
+                    format!(
+                        "ujail {sub} (log file: {with_log}) -- busybox ls /proc/self/fd: bare {:?}, jailed {:?}",
+                        text(&b.stdout),
+                        text(&o.stdout)
+                    )
+                });
+            }
+        }
         f.finish();
     }
 
