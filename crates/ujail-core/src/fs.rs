@@ -662,9 +662,11 @@ impl<H: Handler> FsPolicy<H> {
 
 impl<H: Handler> Handler for FsPolicy<H> {
     fn wants_scratch(&self) -> bool {
-        // Checked copies are placed only for path rules, and never in audit
-        // mode (calls are forwarded as made).
-        !self.rules.is_empty() && !self.audit
+        // Checked copies are placed only for path rules. Audit mode needs the
+        // area too: it judges exactly as enforcing does (placing the copies
+        // included, or every rewritten call would be reported as "would
+        // deny: no scratch area"), then forwards the call as made.
+        !self.rules.is_empty()
     }
 
     fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict {
