@@ -436,3 +436,26 @@ fn exit_with_a_sleeping_thread() {
     let j = same(root(), python3(), &["-c", script]);
     assert_eq!(j.status.code(), Some(3), "{}", show(&j));
 }
+
+/// Many short processes, in sequence and 8 at a time (process tracking under load).
+#[test]
+fn many_processes() {
+    let j = same(
+        root(),
+        "/bin/sh",
+        &[
+            "-c",
+            "for i in $(seq 1 200); do /bin/true; done; echo seq done",
+        ],
+    );
+    assert_eq!(text(&j.stdout), "seq done\n", "{}", show(&j));
+    let j = same(
+        root(),
+        "/bin/sh",
+        &[
+            "-c",
+            "seq 1 64 | xargs -P 8 -n 1 sh -c 'echo $0; ls /usr/bin >/dev/null' | sort -n | md5sum",
+        ],
+    );
+    assert!(j.status.success(), "{}", show(&j));
+}
