@@ -44,12 +44,13 @@ usage: ujail-guest <cmd> [args]
                   \"errno ENAME\" (exit 0)
   race-mem ALLOWED SECRET N   open a buffer N times while another thread
                   flips it between the two paths; prints
-                  \"leaked K allowed A failed F\" (K: opens that read other
-                  content than ALLOWED's, read before the race starts)
+                  \"leaked K allowed A failed F eloop E\" (K: opens that read
+                  other content than ALLOWED's, read before the race starts;
+                  E: failures with ELOOP)
   race-dir DIR N  open DIR/sub/f N times while another thread renames
                   DIR/realsub and DIR/linksub (a symlink) in turn to DIR/sub;
-                  prints \"leaked K allowed A failed F\" (K: content not that of
-                  DIR/realsub/f)";
+                  prints \"leaked K allowed A failed F eloop E\" (K: content
+                  not that of DIR/realsub/f)";
 
 /// How a subcommand ends when it does not end the process itself.
 enum Fail {

@@ -11,9 +11,9 @@
 //!   back. A jail that checks `DIR/sub/f` and lets the kernel walk it again
 //!   can be fooled by a symlink swapped in between.
 //!
-//! Both print `leaked K allowed A failed F`: K opens read content other than
-//! the allowed file's (read once before the race starts), A read the allowed
-//! file, F failed.
+//! Both print `leaked K allowed A failed F eloop E`: K opens read content
+//! other than the allowed file's (read once before the race starts), A read
+//! the allowed file, F failed, E of them with ELOOP.
 #![forbid(unsafe_code)]
 
 use std::ffi::{CString, OsString};
@@ -30,6 +30,9 @@ struct Tally {
     leaked: u64,
     allowed: u64,
     failed: u64,
+    /// Failures with ELOOP (counted in `failed` too): under the jail, a
+    /// symlink swapped in after the check, refused by RESOLVE_NO_SYMLINKS.
+    eloop: u64,
 }
 
 impl Tally {
@@ -37,14 +40,19 @@ impl Tally {
         match got {
             Ok(s) if s == want => self.allowed += 1,
             Ok(_) => self.leaked += 1,
-            Err(_) => self.failed += 1,
+            Err(e) => {
+                self.failed += 1;
+                if e.raw_os_error() == Some(libc::ELOOP) {
+                    self.eloop += 1;
+                }
+            }
         }
     }
 
     fn report(&self) -> Res {
         say(&format!(
-            "leaked {} allowed {} failed {}",
-            self.leaked, self.allowed, self.failed
+            "leaked {} allowed {} failed {} eloop {}",
+            self.leaked, self.allowed, self.failed, self.eloop
         ))
     }
 }
