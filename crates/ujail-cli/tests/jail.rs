@@ -262,7 +262,8 @@ fn trace(extra: &[&str], prog: &Path, args: &[&str]) -> (Output, String) {
 }
 
 /// Whether a text log line has the contract's shape `PID ABI NAME(ARGS) = RESULT`,
-/// optionally followed by ` [denied]`; RESULT is `?`, a number >= 0, a hex address, or
+/// optionally followed by ` [denied]`; RESULT is `?` (optionally with the kernel's
+/// restart code, `? ERESTARTSYS (message)`), a number >= 0, a hex address, or
 /// `-1 ENAME (message)` with a real errno name.
 fn line_shape_ok(line: &str) -> bool {
     let Some((_, rest)) = split_pid(line) else {
@@ -297,6 +298,7 @@ fn line_shape_ok(line: &str) -> bool {
             && msg.ends_with(')')
     };
     result == "?"
+        || result.strip_prefix("? ").is_some_and(errno_ok)
         || result.parse::<i64>().is_ok_and(|n| n >= 0)
         || result
             .strip_prefix("0x")
@@ -2222,6 +2224,32 @@ mod busybox {
                 });
             }
         }
+        f.finish();
+    }
+
+    /// A sleep stopped and continued is resumed by the kernel through
+    /// restart_syscall (ERESTART_RESTARTBLOCK), which the engine must forward.
+    #[test]
+    fn restart_syscall_after_stop() {
+        let mut f = Failures::default();
+        let script = "sleep 1 & p=$!; sleep 0.2; kill -STOP $p; sleep 0.2; kill -CONT $p; \
+                      wait $p; echo st $?";
+        let j = compare(
+            &mut f,
+            "busybox sleep stopped and continued",
+            Path::new(BUSYBOX),
+            &["sh", "-c", script],
+        );
+        f.check(text(&j.stdout) == "st 0\n", || {
+            format!("sleep STOP/CONT: {}", show(&j))
+        });
+        let (o, log) = trace(&[], Path::new(BUSYBOX), &["sh", "-c", script]);
+        f.check(text(&o.stdout) == "st 0\n", || {
+            format!("sleep STOP/CONT (trace): {}", show(&o))
+        });
+        f.check(has_call(&log, "i386", "restart_syscall() = 0"), || {
+            format!("sleep STOP/CONT (trace): no `i386 restart_syscall() = 0` line\nlog:\n{log}")
+        });
         f.finish();
     }
 
