@@ -946,6 +946,29 @@ mod processes {
         f.finish();
     }
 
+    /// A jailed program exec'ing a `#!` script: the kernel runs the interpreter
+    /// (the i386 busybox), whatever the ABI of the program that called execve.
+    #[test]
+    fn exec_a_script() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("execscript");
+        let script = dir.file(
+            "script",
+            format!("#!{BUSYBOX} sh\necho script \"$1\"\nexit 4\n").as_bytes(),
+            0o755,
+        );
+        let script = script.to_string_lossy().into_owned();
+        for g in all_guests() {
+            let what = format!("{} exec <#! script>", flavour(&g));
+            let j = compare(&mut f, &what, &g.path, &["exec", &script, "arg"]);
+            f.check(
+                text(&j.stdout) == "script arg\n" && j.status.code() == Some(4),
+                || format!("{what}: {}", show(&j)),
+            );
+        }
+        f.finish();
+    }
+
     /// A failing exec inside the jail reports the error, the program goes on.
     #[test]
     fn exec_failure() {
