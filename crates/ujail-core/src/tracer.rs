@@ -595,8 +595,9 @@ impl<H: Handler> Tracer<H> {
                 return Self::kill(pid);
             }
         };
+        let needs_scratch = call.name == Some("clone3") || self.handler.wants_scratch();
         let thread = self.thread(pid);
-        if thread.scratch.is_none() && !thread.scratch_failed && self.handler.wants_scratch() {
+        if thread.scratch.is_none() && !thread.scratch_failed && needs_scratch {
             return self.inject_scratch(pid, &call, insn_len);
         }
         let verdict = self.judge(pid, &call);
@@ -709,7 +710,33 @@ impl<H: Handler> Tracer<H> {
             used: 0,
             jailed: Some(&self.threads),
         };
-        let verdict = self.handler.on_call(call, &mut mem);
+        let verdict = match call.name {
+            Some("clone3") => match crate::integrity::clone3_copy(call, &mut mem) {
+                Ok(args) => match self.handler.on_call(call, &mut mem) {
+                    // The kernel reads the checked copy of clone_args.
+                    v @ (Verdict::Forward | Verdict::ForwardReport | Verdict::Rewrite { .. }) => {
+                        Verdict::Rewrite {
+                            nr: call.nr,
+                            args,
+                            report: !matches!(
+                                v,
+                                Verdict::Forward | Verdict::Rewrite { report: false, .. }
+                            ),
+                        }
+                    }
+                    other => other,
+                },
+                Err(errno) => {
+                    let verdict = Verdict::Deny(errno);
+                    self.handler.on_event(&Event::Refused {
+                        call: call.clone(),
+                        verdict,
+                    });
+                    verdict
+                }
+            },
+            _ => self.handler.on_call(call, &mut mem),
+        };
         if let Some(t) = self.threads.get_mut(&pid) {
             t.mem = proc_mem;
         }
