@@ -2013,6 +2013,31 @@ mod trace_log {
         f.finish();
     }
 
+    /// With --log-format json and no --log, the JSON records go to stderr.
+    #[test]
+    fn json_log_to_stderr() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} hello (json trace to stderr)", flavour(&g));
+            let o = run(ujail_cmd(
+                &["trace", "--log-format", "json"],
+                &g.path,
+                &["hello"],
+            ));
+            let err = text(&o.stderr);
+            f.check(text(&o.stdout) == "hello\n" && !err.is_empty(), || {
+                format!("{what}: {}", show(&o))
+            });
+            for l in err.lines() {
+                f.check(
+                    json::parse(l).is_ok_and(|v| json::check_record(&v).is_ok()),
+                    || format!("{what}: not a log record: {l}"),
+                );
+            }
+        }
+        f.finish();
+    }
+
     #[test]
     fn json_log_errno() {
         let mut f = Failures::default();
@@ -2273,6 +2298,49 @@ mod busybox {
         f.check(has_call(&log, "i386", "restart_syscall() = 0"), || {
             format!("sleep STOP/CONT (trace): no `i386 restart_syscall() = 0` line\nlog:\n{log}")
         });
+        f.finish();
+    }
+
+    /// argv reaches the program byte for byte: empty, spaces, newlines, non-UTF-8,
+    /// and 20000 arguments.
+    #[test]
+    fn argv_passes_unchanged() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut f = Failures::default();
+        let odd: Vec<&OsStr> = vec![
+            OsStr::new("printf"),
+            OsStr::new("[%s]"),
+            OsStr::new(""),
+            OsStr::new("a b"),
+            OsStr::new("x\ny"),
+            OsStr::from_bytes(b"\xff\x01"),
+            OsStr::new("--"),
+        ];
+        let b = bare(BUSYBOX, &odd);
+        let j = jailed(BUSYBOX, &odd);
+        f.check(
+            j.stdout == b.stdout && b.stdout == b"[][a b][x\ny][\xff\x01][--]",
+            || format!("odd argv: bare {:?}, jailed {:?}", b.stdout, j.stdout),
+        );
+        let mut many: Vec<String> = vec![
+            "sh".into(),
+            "-c".into(),
+            "echo $# ${20000}".into(),
+            "sh".into(),
+        ];
+        many.extend((1..=20000).map(|i| format!("arg{i}")));
+        let b = bare(BUSYBOX, &many);
+        let j = jailed(BUSYBOX, &many);
+        f.check(
+            j.stdout == b.stdout && text(&b.stdout) == "20000 arg20000\n",
+            || {
+                format!(
+                    "20000 args: bare {:?}, jailed {:?}",
+                    text(&b.stdout),
+                    text(&j.stdout)
+                )
+            },
+        );
         f.finish();
     }
 
