@@ -666,10 +666,13 @@ impl<H: Handler> Tracer<H> {
             regs.set_arg(call.abi, i, *a);
         }
         Self::set_regs(pid, &regs)?;
+        // Described exactly as the real entry will decode it, or the
+        // re-check there would take it for another call.
         let injected = Call {
             nr,
             name: Some(name),
             args,
+            initial_exec: false,
             ..call.clone()
         };
         self.thread(pid).state = ThreadState::SkippedExit(Approved {
