@@ -231,6 +231,24 @@ fn build_image(i: &ImageInputs<'_>) -> Result<()> {
         a.dir(d)?;
     }
     a.char_dev("dev/console", 5, 1)?;
+    // A minimal /etc so that the VM looks like a system: users for `id`,
+    // a hostname, and an /etc/shadow that policy tests can be refused.
+    for (path, text, mode) in [
+        (
+            "etc/passwd",
+            "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+            0o644,
+        ),
+        ("etc/group", "root:x:0:\nnogroup:x:65534:\n", 0o644),
+        (
+            "etc/shadow",
+            "root:*:20000:0:99999:7:::\nnobody:*:20000:0:99999:7:::\n",
+            0o600,
+        ),
+        ("etc/hostname", "ujail-vm\n", 0o644),
+    ] {
+        a.bytes(path, text.as_bytes().to_vec(), mode)?;
+    }
     a.file("init", &i.root.join("vm/init"), 0o755)?;
     a.file("etc/ujail/run-tests", &i.root.join("vm/run-tests"), 0o755)?;
     a.bytes(
