@@ -189,24 +189,39 @@ impl<H: Handler> FsPolicy<H> {
             });
         };
         if self.rules.is_empty() {
-            // No path rule: only the integrity defaults apply.
+            // No path rule: only the integrity defaults apply, among them no
+            // write access to /proc/PID/mem (opens for writing are judged on
+            // a checked copy of their resolved path).
             return match class {
                 Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
-                Class::Dangerous(reason) if !self.allowed.contains(name) => Err(Refusal {
-                    errno: libc::EPERM,
-                    what: format!("denied by default: {reason}"),
-                    logged: true,
-                }),
+                Class::Dangerous(reason)
+                    if !self.allowed.contains(name) && !unshare_without_namespaces(call, name) =>
+                {
+                    Err(Refusal {
+                        errno: libc::EPERM,
+                        what: format!("denied by default: {reason}"),
+                        logged: true,
+                    })
+                }
+                Class::Open { path, dirfd, flags } if writes(call.args[usize::from(flags)]) => {
+                    let mode = if name == "open" { 2 } else { 3 };
+                    self.check_open(call, path, dirfd, call.args[usize::from(flags)], mode, mem)
+                }
+                Class::OpenAt2 => self.check_openat2(call, mem),
                 _ => Ok(None),
             };
         }
         match class {
             Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
-            Class::Dangerous(reason) if !self.allowed.contains(name) => Err(Refusal {
-                errno: libc::EPERM,
-                what: format!("denied by default: {reason}"),
-                logged: true,
-            }),
+            Class::Dangerous(reason)
+                if !self.allowed.contains(name) && !unshare_without_namespaces(call, name) =>
+            {
+                Err(Refusal {
+                    errno: libc::EPERM,
+                    what: format!("denied by default: {reason}"),
+                    logged: true,
+                })
+            }
             Class::Dangerous(_) => Ok(None),
             Class::Paths(args) => self.check_paths(call, args, mem),
             Class::Open { path, dirfd, flags } => {
@@ -251,6 +266,22 @@ impl<H: Handler> FsPolicy<H> {
                 }
             }
         }
+        if self.rules.is_empty() {
+            return match proc_mem_file(path) {
+                Some(_)
+                    if op != PathOp::Read
+                        && op != PathOp::Stat
+                        && !self.allowed.contains("proc_pid_mem") =>
+                {
+                    Err(Refusal {
+                        errno: libc::EACCES,
+                        what: format!("{} ({op:?})", path.display()),
+                        logged: true,
+                    })
+                }
+                _ => Ok(()),
+            };
+        }
         match self.rules.decide(path, op) {
             Decision::Allow => Ok(()),
             Decision::Deny(e) => Err(Refusal {
@@ -292,6 +323,12 @@ impl<H: Handler> FsPolicy<H> {
             }
             "pidfd_open" if outside(signed(a[0])) => true,
             "clone" if a[0] & CLONE_NEW_MASK != 0 => true,
+            // args[0] is the tracer's read-only copy of clone_args here.
+            "clone3" => {
+                let mut flags = [0u8; 8];
+                mem.read(RemoteAddr(a[0]), &mut flags)
+                    .is_ok_and(|()| u64::from_le_bytes(flags) & CLONE_NEW_MASK != 0)
+            }
             "personality" => {
                 // Query (0xffffffff) or PER_LINUX / PER_LINUX32 with flags.
                 let p = a[0] & 0xffff_ffff;
@@ -662,11 +699,8 @@ impl<H: Handler> FsPolicy<H> {
 
 impl<H: Handler> Handler for FsPolicy<H> {
     fn wants_scratch(&self) -> bool {
-        // Checked copies are placed only for path rules. Audit mode needs the
-        // area too: it judges exactly as enforcing does (placing the copies
-        // included, or every rewritten call would be reported as "would
-        // deny: no scratch area"), then forwards the call as made.
-        !self.rules.is_empty()
+        // Checked copies: every path under rules, opens for writing without.
+        true
     }
 
     fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict {
@@ -798,6 +832,34 @@ fn fd_arg(_abi: Abi, v: u64) -> i32 {
         .cast_signed()
 }
 
+/// Open flags that ask for write access (O_WRONLY, O_RDWR, O_CREAT,
+/// O_TRUNC).
+fn writes(flags: u64) -> bool {
+    flags & 0o3 != 0 || flags & (O_CREAT | classify::O_TRUNC) != 0
+}
+
+/// `unshare` without namespace flags (CLONE_FILES, CLONE_FS, CLONE_SYSVSEM)
+/// only unshares the caller's own tables: not a default denial.
+fn unshare_without_namespaces(call: &Call, name: &str) -> bool {
+    name == "unshare" && call.args[0] & CLONE_NEW_MASK == 0
+}
+
+/// `Some(pid)` for `/proc/PID/mem` and `/proc/PID/task/TID/mem`.
+fn proc_mem_file(path: &Path) -> Option<Pid> {
+    let pid = proc_pid(path)?;
+    let rest: Vec<_> = path
+        .components()
+        .skip(3)
+        .map(|c| c.as_os_str().to_owned())
+        .collect();
+    let is_mem = match rest.as_slice() {
+        [m] => m == "mem",
+        [t, _, m] => t == "task" && m == "mem",
+        _ => false,
+    };
+    is_mem.then_some(pid)
+}
+
 /// `Some(pid)` for `/proc/PID` and anything below it.
 fn proc_pid(path: &Path) -> Option<Pid> {
     let rest = path.strip_prefix("/proc").ok()?;
@@ -890,6 +952,16 @@ mod tests {
         assert_eq!(proc_pid(Path::new("/proc/self")), None);
         assert_eq!(proc_pid(Path::new("/proc")), None);
         assert_eq!(proc_pid(Path::new("/etc/123")), None);
+    }
+
+    #[test]
+    fn proc_mem_files() {
+        assert_eq!(proc_mem_file(Path::new("/proc/12/mem")), Some(12));
+        assert_eq!(proc_mem_file(Path::new("/proc/12/task/13/mem")), Some(12));
+        assert_eq!(proc_mem_file(Path::new("/proc/12/maps")), None);
+        assert_eq!(proc_mem_file(Path::new("/proc/12/task/13/maps")), None);
+        assert_eq!(proc_mem_file(Path::new("/tmp/12/mem")), None);
+        assert!(writes(0o1) && writes(0o2) && writes(0o100) && !writes(0o0) && !writes(0o2000000));
     }
 
     #[test]

@@ -203,6 +203,7 @@ pub fn spawn<H: Handler>(
         return Err(e.into());
     }
     sys::forward_signals(pid).map_err(|e| Error::new("sigaction", pid, e))?;
+    sys::set_non_dumpable().map_err(|e| Error::new("prctl(PR_SET_DUMPABLE)", pid, e))?;
     Ok(Tracer::new(handler, pid))
 }
 

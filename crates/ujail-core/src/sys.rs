@@ -254,6 +254,15 @@ pub(crate) fn fork_traced(
     Ok(pid)
 }
 
+/// Make ujail non-dumpable (prctl(2), PR_SET_DUMPABLE): no process of the
+/// same user — a jailed one included — may then ptrace it or open its
+/// /proc/PID/mem, whatever the jail's policy lets through.
+pub(crate) fn set_non_dumpable() -> io::Result<()> {
+    // SAFETY: PR_SET_DUMPABLE takes integer arguments only.
+    let r = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    check(c_long::from(r)).map(drop)
+}
+
 /// The pid that [`forward_signals`]' handler relays to.
 static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
 

@@ -715,7 +715,15 @@ impl<H: Handler> Tracer<H> {
         };
         let verdict = match call.name {
             Some("clone3") => match crate::integrity::clone3_copy(call, &mut mem) {
-                Ok(args) => match self.handler.on_call(call, &mut mem) {
+                // The policy sees the call as the kernel will: args[0] is
+                // the read-only copy.
+                Ok(args) => match self.handler.on_call(
+                    &Call {
+                        args,
+                        ..call.clone()
+                    },
+                    &mut mem,
+                ) {
                     // The kernel reads the checked copy of clone_args.
                     v @ (Verdict::Forward | Verdict::ForwardReport | Verdict::Rewrite { .. }) => {
                         Verdict::Rewrite {
