@@ -63,7 +63,7 @@ const PY_CGI: &str = include_str!("cgi/py.cgi");
 // ---------------------------------------------------------------------------
 
 /// A temporary directory tree holding two sites, removed on drop:
-/// `ROOT/www/siteN/{index.html,data/own.txt,cgi-bin/*.cgi}` and
+/// `ROOT/www/siteN/{index.html,data/{own.txt,to-other.txt},cgi-bin/*.cgi}` and
 /// `ROOT/etc/siteN/{httpd.conf,launcher,site.toml}`.
 struct Tree {
     root: PathBuf,
@@ -111,6 +111,13 @@ impl Tree {
             &format!("secret of {name}\n"),
             0o644,
         );
+        // A symlink to the other site's file, as a script could make one.
+        let other_site = if name == "site1" { "site2" } else { "site1" };
+        std::os::unix::fs::symlink(
+            format!("../../{other_site}/data/own.txt"),
+            site.join("data/to-other.txt"),
+        )
+        .expect("symlink in data/");
 
         let policy = etc.join("site.toml");
         let launcher = etc.join("launcher");
@@ -437,6 +444,12 @@ impl Sites {
             .to_owned()
     }
 
+    /// Path of `file` in site `name`'s configuration directory.
+    fn config(&self, name: &str, file: &str) -> String {
+        let p = self.tree.root.join("etc").join(name).join(file);
+        p.to_str().expect("UTF-8").to_owned()
+    }
+
     /// A path next to the sites, outside every document root.
     fn outside(&self, file: &str) -> String {
         self.tree
@@ -529,6 +542,23 @@ fn read_write_cases(sites: &Sites, script: &str) {
         expect_body(&r, "Permission denied");
         assert!(!r.raw.contains("secret of"), "{r:?}");
         expect_denial_logged(server, &theirs);
+
+        // The same file through a symlink in its own data directory (an
+        // old open_basedir escape), and the site's own server configuration.
+        let link = sites.path(name, "data/to-other.txt");
+        assert!(
+            fs::read_to_string(&link).is_ok_and(|t| t.contains(other(name))),
+            "{link} leads to the other site's file"
+        );
+        let r = server.get(&url(&format!("read={link}")));
+        expect_body(&r, "read failed");
+        expect_body(&r, "Permission denied");
+        assert!(!r.raw.contains("secret of"), "{r:?}");
+        let conf = sites.config(name, "site.toml");
+        let r = server.get(&url(&format!("read={conf}")));
+        expect_body(&r, "read failed");
+        expect_body(&r, "Permission denied");
+        expect_denial_logged(server, &conf);
 
         let r = server.get(&url("read=/etc/shadow"));
         expect_body(&r, "read failed");
