@@ -50,13 +50,15 @@ impl ArgKind {
     /// not read tracee memory; `None` for the memory kinds.
     ///
     /// Values are first cut to the ABI's width, so an i386 `AT_FDCWD`
-    /// (`0xffffff9c`) shows as `AT_FDCWD` and an i386 `-1` as `-1`.
+    /// (`0xffffff9c`) shows as `AT_FDCWD` and an i386 `-1` as `-1`; fds and
+    /// ints passed zero-extended in a 64-bit register are read as the
+    /// kernel reads them, as a 32-bit `int`.
     pub fn format_scalar(self, abi: Abi, v: u64) -> Option<String> {
         let v = truncate(abi, v);
         Some(match self {
-            ArgKind::Int => sign_extend(abi, v).to_string(),
+            ArgKind::Int => int_value(abi, v).to_string(),
             ArgKind::Hex => format!("{v:#x}"),
-            ArgKind::Fd => match sign_extend(abi, v) {
+            ArgKind::Fd => match sign_extend(Abi::I386, v) {
                 AT_FDCWD => "AT_FDCWD".to_owned(),
                 fd => fd.to_string(),
             },
@@ -70,6 +72,18 @@ impl ArgKind {
             },
             ArgKind::Path | ArgKind::InBuf(_) | ArgKind::OutBuf | ArgKind::StrArray => return None,
         })
+    }
+}
+
+/// An integer argument: a C `int` is passed in the low 32 bits of a 64-bit
+/// register with the upper half zero (not sign-extended), so a value whose
+/// upper half is zero and whose low half is negative as an `int` is shown
+/// as that `int` (an fd of -1, `AT_FDCWD`); anything wider as a `long`.
+fn int_value(abi: Abi, v: u64) -> i64 {
+    if abi == Abi::X86_64 && v >> 32 == 0 {
+        sign_extend(Abi::I386, v)
+    } else {
+        sign_extend(abi, v)
     }
 }
 
@@ -527,9 +541,19 @@ mod tests {
             Fd.format_scalar(Abi::I386, 0xffff_ff9c),
             Some("AT_FDCWD".into())
         );
+        // The kernel reads an fd as an int: the upper half does not count.
         assert_eq!(
             Fd.format_scalar(Abi::X86_64, 0xffff_ff9c),
-            Some("4294967196".into())
+            Some("AT_FDCWD".into())
+        );
+        // An int -1 passed zero-extended (mmap's fd) is -1, a long stays wide.
+        assert_eq!(
+            Int.format_scalar(Abi::X86_64, 0xffff_ffff),
+            Some("-1".into())
+        );
+        assert_eq!(
+            Int.format_scalar(Abi::X86_64, 0x1_0000_0000),
+            Some("4294967296".into())
         );
         assert_eq!(Fd.format_scalar(Abi::I386, 3), Some("3".into()));
         assert_eq!(Int.format_scalar(Abi::I386, 0xffff_ffff), Some("-1".into()));
