@@ -826,6 +826,19 @@ impl<H: Handler> Tracer<H> {
             self.thread(pid).state = ThreadState::RealExit(approved);
             return self.resume(pid, 0);
         }
+        if !matches!(approved.after, After::Nothing) {
+            // The tracer changed the registers for the approved call (a
+            // rewrite or an injection) and must put them back; another call
+            // here means it lost track of this thread: fail closed.
+            return Err(Error::new(
+                "real syscall entry",
+                pid,
+                io::Error::other(format!(
+                    "expected the changed call {:?}, got another",
+                    approved.call.name
+                )),
+            ));
+        }
         // Not the call that was approved: this one has not been judged. (Only
         // a signal handler could have run in between, and signal-delivery
         // stops abandon the approval; this is the fail-closed net.)
