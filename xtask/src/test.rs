@@ -145,8 +145,10 @@ fn host_steps(opts: &Options, steps: &mut Steps) -> Result<()> {
 /// the host or the given target.
 fn cargo_test(target: Option<&str>, guests_dir: &Path, test_args: &[String]) -> Result<()> {
     let mut cmd = util::cargo();
+    // --no-fail-fast: one run reports every failing test binary.
     cmd.args([
         "test",
+        "--no-fail-fast",
         "--workspace",
         "--exclude",
         "xtask",
