@@ -590,6 +590,14 @@ mod exit_status {
             &[126],
             &s,
         );
+        let d = dir.path().to_string_lossy().into_owned();
+        check_error(
+            &mut f,
+            "a directory",
+            &jailed(dir.path(), &["x"]),
+            &[126],
+            &d,
+        );
         f.finish();
     }
 
