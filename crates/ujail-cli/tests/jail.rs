@@ -2046,6 +2046,36 @@ mod trace_log {
         f.finish();
     }
 
+    /// JSON records carry the ABI and number of each call: a 64-bit program's
+    /// `int $0x80` write is i386 number 4.
+    #[test]
+    fn json_int80_abi_and_number() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} int80 (json trace)", flavour(&g));
+            let (o, log) = trace(&["--log-format", "json"], &g.path, &["int80"]);
+            f.check(text(&o.stdout) == "int80\n", || {
+                format!("{what}: {}", show(&o))
+            });
+            let rec = log.lines().filter_map(|l| json::parse(l).ok()).find(|v| {
+                v.get("args")
+                    .and_then(|a| a.index(1))
+                    .and_then(json::Value::as_str)
+                    == Some("\"int80\\n\"")
+            });
+            f.check(
+                rec.as_ref().is_some_and(|v| {
+                    v.get("abi").and_then(json::Value::as_str) == Some("i386")
+                        && v.get("nr").and_then(json::Value::as_i64) == Some(4)
+                        && v.get("name").and_then(json::Value::as_str) == Some("write")
+                        && v.get("ret").and_then(json::Value::as_i64) == Some(6)
+                }),
+                || format!("{what}: want an i386 write (nr 4) record returning 6, got {rec:?}\nlog:\n{log}"),
+            );
+        }
+        f.finish();
+    }
+
     #[test]
     fn json_log_errno() {
         let mut f = Failures::default();
