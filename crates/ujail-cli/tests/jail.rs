@@ -2382,6 +2382,33 @@ mod busybox {
         f.finish();
     }
 
+    /// A program started with stdout or stdin closed finds them closed (EBADF), as
+    /// without ujail: ujail must not hand it descriptors of its own in their place
+    /// (Rust's runtime opens /dev/null on closed 0-2 in ujail itself).
+    #[test]
+    fn closed_stdio_stays_closed() {
+        let mut f = Failures::default();
+        let ujail = common::ujail_bin();
+        for (what, cmd) in [
+            (
+                "stdout closed",
+                format!("{BUSYBOX} echo hi >&-; echo st $?"),
+            ),
+            ("stdin closed", format!("{BUSYBOX} cat <&-; echo st $?")),
+        ] {
+            let b = bare(BUSYBOX, &["sh", "-c", &cmd]);
+            let jcmd = format!("{} run -- {cmd}", ujail.display());
+            let j = bare(BUSYBOX, &["sh", "-c", &jcmd]);
+            f.check(text(&b.stdout) == "st 1\n", || {
+                format!("{what}, bare: {}", show(&b))
+            });
+            f.check(j.stdout == b.stdout && j.stderr == b.stderr, || {
+                format!("{what}: bare {}, jailed {}", show(&b), show(&j))
+            });
+        }
+        f.finish();
+    }
+
     /// A bare program name is looked up in PATH.
     #[test]
     fn program_found_in_path() {
