@@ -2136,6 +2136,11 @@ mod busybox {
             ],
             &["sh", "-c", "cat /nonexistent-ujail 2>&1; echo st $?"],
             &["sh", "-c", "sleep 10 & kill $!; wait $!; echo term $?"],
+            // The environment, umask, limits, process group and session are the
+            // caller's (a new process group would break terminal job control).
+            &["env"],
+            &["sh", "-c", "umask; ulimit -a"],
+            &["sh", "-c", "cut -d' ' -f5,6 /proc/$$/stat"],
             // An orphan outliving the program: still traced, its output still arrives.
             &["sh", "-c", "(sleep 0.3; echo late) & echo early"],
             &["sh", "-c", "sleep 10 & kill -9 $!; wait $!; echo kill $?"],
