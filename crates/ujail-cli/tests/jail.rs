@@ -2203,12 +2203,13 @@ mod busybox {
         f.finish();
     }
 
-    /// A process that stops itself with SIGSTOP stays stopped until SIGCONT (a
+    /// A process that stops itself with SIGSTOP stays stopped until SIGCONT, sent 2 s
+    /// later (room for a slow VM to get the child to its SIGSTOP first) (a
     /// group-stop must not be resumed by the tracer, nor the signal dropped).
     #[test]
     fn sigstop_stops_until_sigcont() {
         let mut f = Failures::default();
-        let script = "sh -c 'kill -STOP $$; echo resumed' & p=$!; sleep 1; echo before-cont; \
+        let script = "sh -c 'kill -STOP $$; echo resumed' & p=$!; sleep 2; echo before-cont; \
                       kill -CONT $p; wait $p; echo done";
         let j = compare(
             &mut f,
