@@ -2319,12 +2319,12 @@ mod busybox {
         f.finish();
     }
 
-    /// A sleep stopped and continued is resumed by the kernel through
+    /// A sleep stopped (1 s in, room for a slow VM) and continued is resumed by the kernel through
     /// restart_syscall (ERESTART_RESTARTBLOCK), which the engine must forward.
     #[test]
     fn restart_syscall_after_stop() {
         let mut f = Failures::default();
-        let script = "sleep 1 & p=$!; sleep 0.2; kill -STOP $p; sleep 0.2; kill -CONT $p; \
+        let script = "sleep 2 & p=$!; sleep 1; kill -STOP $p; sleep 0.2; kill -CONT $p; \
                       wait $p; echo st $?";
         let j = compare(
             &mut f,
