@@ -459,3 +459,21 @@ fn many_processes() {
     );
     assert!(j.status.success(), "{}", show(&j));
 }
+
+/// The main thread leaves with pthread_exit while a worker goes on: the process
+/// lives until the worker's exit_group, whose status is the program's.
+#[test]
+fn main_thread_exits_first() {
+    let script = r#"
+import ctypes, threading, time, os
+def w():
+    time.sleep(0.3)
+    os.write(1, b"worker done\n")
+    os._exit(5)
+threading.Thread(target=w).start()
+ctypes.CDLL(None).pthread_exit(None)
+"#;
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(text(&j.stdout), "worker done\n", "{}", show(&j));
+    assert_eq!(j.status.code(), Some(5), "{}", show(&j));
+}
