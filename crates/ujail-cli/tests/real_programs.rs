@@ -477,3 +477,24 @@ ctypes.CDLL(None).pthread_exit(None)
     assert_eq!(text(&j.stdout), "worker done\n", "{}", show(&j));
     assert_eq!(j.status.code(), Some(5), "{}", show(&j));
 }
+
+/// With SIGCHLD ignored, exited children are reaped by the kernel: the parent
+/// finds none to wait for, traced or not.
+#[test]
+fn ignored_sigchld_auto_reaps() {
+    let script = r#"
+import os, signal, time
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+for i in range(20):
+    if os.fork() == 0:
+        os._exit(i)
+time.sleep(0.5)
+try:
+    os.wait()
+    print("waited a child")
+except ChildProcessError:
+    print("all auto-reaped")
+"#;
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(text(&j.stdout), "all auto-reaped\n", "{}", show(&j));
+}
