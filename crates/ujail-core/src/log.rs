@@ -209,8 +209,24 @@ fn format_args_raw(call: &Call) -> Vec<String> {
     call.args.iter().map(|a| format!("{a:#x}")).collect()
 }
 
-/// Decode the arguments of `call` for the log.
+/// Decode the arguments of `call` for the log; the mode of an open is shown
+/// only when `O_CREAT` or `O_TMPFILE` give it a meaning (as strace does).
 fn format_args(call: &Call, mem: &mut dyn Memory) -> Vec<String> {
+    let mut args = format_all_args(call, mem);
+    let (flags, mode) = match call.name {
+        Some("open") => (1, 2),
+        Some("openat") => (2, 3),
+        _ => return args,
+    };
+    let o_creat_or_tmpfile = 0o100 | 0o20_000_000;
+    if call.args[flags] & o_creat_or_tmpfile == 0 {
+        args.truncate(mode);
+    }
+    args
+}
+
+/// Decode every argument of `call` for the log.
+fn format_all_args(call: &Call, mem: &mut dyn Memory) -> Vec<String> {
     let Some(kinds) = call.name.and_then(|n| signature_for(call.abi, n)) else {
         return format_args_raw(call);
     };
