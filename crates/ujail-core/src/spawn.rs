@@ -191,7 +191,9 @@ pub fn spawn<H: Handler>(
         .chain(std::iter::once(std::ptr::null()))
         .collect();
 
-    let pid = sys::fork_traced(&c_path, &argv, &envp).map_err(|e| Error::new("fork", 0, e))?;
+    let close = sys::runtime_filled_stdio();
+    let pid =
+        sys::fork_traced(&c_path, &argv, &envp, &close).map_err(|e| Error::new("fork", 0, e))?;
     let options = sys::opt::TRACESYSGOOD
         | sys::opt::TRACEEXEC
         | sys::opt::TRACEFORK

@@ -230,6 +230,7 @@ pub(crate) fn fork_traced(
     path: &CStr,
     argv: &[*const libc::c_char],
     envp: &[*const libc::c_char],
+    close: &[c_int],
 ) -> io::Result<pid_t> {
     debug_assert!(argv.last().is_some_and(|p| p.is_null()));
     debug_assert!(envp.last().is_some_and(|p| p.is_null()));
@@ -246,6 +247,9 @@ pub(crate) fn fork_traced(
             // Rust's runtime ignores SIGPIPE in ujail; an ignored disposition
             // survives exec, so give the program the default back.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            for &fd in close {
+                libc::close(fd);
+            }
             libc::raise(libc::SIGSTOP);
             libc::execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr());
             libc::_exit(127);
@@ -261,6 +265,23 @@ pub(crate) fn set_non_dumpable() -> io::Result<()> {
     // SAFETY: PR_SET_DUMPABLE takes integer arguments only.
     let r = unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     check(c_long::from(r)).map(drop)
+}
+
+/// The standard fds (0-2) that Rust's runtime opened on `/dev/null` before
+/// `main` because they were closed when ujail started: they are `/dev/null`
+/// opened read-write (a shell redirection opens it read-only or
+/// write-only). The jailed program must find them closed, as ujail did.
+pub(crate) fn runtime_filled_stdio() -> Vec<c_int> {
+    (0..3)
+        .filter(|&fd| {
+            // SAFETY: F_GETFL on an fd number has no memory effects.
+            let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+            flags >= 0
+                && flags & libc::O_ACCMODE == libc::O_RDWR
+                && std::fs::read_link(format!("/proc/self/fd/{fd}"))
+                    .is_ok_and(|p| p.as_os_str() == "/dev/null")
+        })
+        .collect()
 }
 
 /// The pid that [`forward_signals`]' handler relays to.
