@@ -7,7 +7,9 @@
 //! stop). The cost of one call is (time − native time) / N, best of R runs.
 //! Each is measured with tracer and tracee on one CPU (`taskset -c 0`), on two
 //! different CPUs (ujail on CPU 0, the guest moved to CPU 1 by busybox's
-//! `taskset 2` before it execs the loop) and unpinned. Timing is reported, never asserted.
+//! `taskset 2` before it execs the loop) and unpinned. A second table gives
+//! the cost of the path check: `open`+`close` and `stat` loops without and
+//! with a path policy (`--system-ro`). Timing is reported, never asserted.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -139,6 +141,45 @@ pub fn run(args: &[String]) -> Result<()> {
             report.push('\n');
         }
     }
+    let _ = writeln!(report);
+    let _ = writeln!(
+        report,
+        "path check: open+close and stat of {BENCH_FILE}, {calls} calls, best of {reps}, same CPU; µs per call"
+    );
+    let _ = writeln!(
+        report,
+        "(plain = `ujail run`, no path rule; policy = `ujail run --system-ro`: resolve, check, checked copy, rewrite)"
+    );
+    let _ = writeln!(
+        report,
+        "{:<28} {:<6} {:>8} {:>9} {:>9} {:>13}",
+        "tracer / guest", "call", "native", "plain", "policy", "check cost"
+    );
+    for c in &configs {
+        for (call, sub) in [("open", "open-loop"), ("stat", "stat-loop")] {
+            let time = |ujail: Option<&[&str]>| {
+                best(reps, || {
+                    time_cmd(c, ujail, &[sub, &calls.to_string(), BENCH_FILE], calls)
+                })
+            };
+            let native = time(None)?;
+            let plain = time(Some(&["run", "--"]))?;
+            let policy = time(Some(&["run", "--system-ro", "--"]))?;
+            let per = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
+            let line = format!(
+                "{:<28} {:<6} {:>8.3} {:>9.2} {:>9.2} {:>13.2}",
+                c.label,
+                call,
+                per(native),
+                per(plain),
+                per(policy),
+                per(policy) - per(plain),
+            );
+            println!("{line}");
+            report.push_str(&line);
+            report.push('\n');
+        }
+    }
     let out = target.join("bench");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let file = out.join("syscall-cost.txt");
@@ -178,6 +219,39 @@ fn time_once(c: &Config, placement: Placement, mode: Mode, calls: u64) -> Result
         argv.extend(["/bin/busybox", "taskset", "2"].map(String::from));
     }
     argv.extend([path(&c.guest), "getppid-loop".into(), calls.to_string()]);
+    let start = Instant::now();
+    let out = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("running {}", argv.join(" ")))?;
+    let elapsed = start.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !stdout.contains(&format!("done {calls}")) {
+        bail!(
+            "`{}` failed: {} (stdout: {})",
+            argv.join(" "),
+            out.status,
+            stdout.trim()
+        );
+    }
+    Ok(elapsed)
+}
+
+/// A file every `--system-ro` policy may read.
+const BENCH_FILE: &str = "/usr/share/zoneinfo/UTC";
+
+/// Time `guest ARGS` (natively when `ujail` is `None`, else under
+/// `ujail UJAIL-ARGS guest ARGS`), tracer and tracee on CPU 0.
+fn time_cmd(c: &Config, ujail: Option<&[&str]>, args: &[&str], calls: u64) -> Result<Duration> {
+    let mut argv: Vec<String> = ["taskset", "-c", "0"].map(String::from).to_vec();
+    if let Some(u) = ujail {
+        argv.push(path(&c.ujail));
+        argv.extend(u.iter().map(|s| s.to_string()));
+    }
+    argv.push(path(&c.guest));
+    argv.extend(args.iter().map(|s| s.to_string()));
     let start = Instant::now();
     let out = Command::new(&argv[0])
         .args(&argv[1..])

@@ -30,7 +30,7 @@ const USAGE: &str = "\
 usage: ujail-guest <cmd> [args]
   hello | raw-write | int80 | sysenter | exit N | kill-self SIG | fork N | vfork
   threads N M | clone3 | exec PATH ARGS... | signals | open PATH | getpid
-  getppid-loop N | sleep SECS | segv
+  getppid-loop N | open-loop N PATH | stat-loop N PATH | sleep SECS | segv
   fs OP ARGS...   one filesystem call through libc; prints one line, exit 0,
                   or \"OP: strerror\" and exit 1. OP is one of:
       read PATH (first line) | write PATH TEXT | append PATH TEXT | stat PATH
@@ -111,6 +111,8 @@ fn run(args: &[OsString]) -> Res {
         "open" => argc(1).and_then(|()| open(&rest[0])),
         "getpid" => argc(0).and_then(|()| getpid()),
         "getppid-loop" => argc(1).and_then(|()| getppid_loop(number(&rest[0])?)),
+        "open-loop" => argc(2).and_then(|()| path_loop(number(&rest[0])?, &rest[1], false)),
+        "stat-loop" => argc(2).and_then(|()| path_loop(number(&rest[0])?, &rest[1], true)),
         "sleep" => argc(1).and_then(|()| sleep(&rest[0])),
         "fs" if !rest.is_empty() => fs::run(rest),
         "fs" => Err(Fail::Usage("`fs` takes OP ARGS...".into())),
@@ -372,6 +374,21 @@ fn getpid() -> Res {
 fn getppid_loop(n: u64) -> Res {
     for _ in 0..n {
         std::hint::black_box(sys::getppid());
+    }
+    say(&format!("done {n}"))
+}
+
+/// N times open(PATH)+close, or N stat(PATH) (benchmarks of the path check).
+fn path_loop(n: u64, path: &OsString, stat: bool) -> Res {
+    let c = CString::new(path.as_bytes()).map_err(|_| Fail::Usage("path with NUL".into()))?;
+    for _ in 0..n {
+        if stat {
+            sys::stat_kind(&c, false).map_err(|e| Fail::Status(1, format!("stat: {e}")))?;
+        } else {
+            let fd = sys::open(&c, libc::O_RDONLY, 0)
+                .map_err(|e| Fail::Status(1, format!("open: {e}")))?;
+            sys::close(fd).map_err(|e| Fail::Status(1, format!("close: {e}")))?;
+        }
     }
     say(&format!("done {n}"))
 }
