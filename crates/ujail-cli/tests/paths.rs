@@ -595,13 +595,28 @@ fn stat_of_ancestors_of_a_grant() {
             1,
             &format!("stat: {DENIED}"),
         );
-        // A hide rule's parent gains nothing (out/ has no visible rule below).
+        // The granted directory itself, of course.
         f.expect(
             &g,
             "stat rw itself",
             &j(&["fs", "stat", &s(&t.rw)]),
             0,
             "stat ok dir",
+        );
+        // A hide rule's ancestors gain nothing from it.
+        let only_hide: Vec<OsString> = vec![
+            "run".into(),
+            "--system-ro".into(),
+            "--hide".into(),
+            t.hid.join("inner").into(),
+        ];
+        let r = jail(&g, &only_hide, &["fs", "stat", &s(&t.hid)], WATCHDOG);
+        f.expect(
+            &g,
+            "stat parent of a hide rule",
+            &r,
+            1,
+            &format!("stat: {DENIED}"),
         );
     }
     f.finish();
