@@ -498,3 +498,37 @@ except ChildProcessError:
     let j = same(root(), python3(), &["-c", script]);
     assert_eq!(text(&j.stdout), "all auto-reaped\n", "{}", show(&j));
 }
+
+/// A blocking read interrupted 10 ms apart by a SA_RESTART handler is restarted
+/// by the kernel (ERESTARTSYS, ip rewound) again and again; the engine's own
+/// rewinding must not get in the way, with (trace) or without (run) results.
+#[test]
+fn sa_restart_read_is_restarted() {
+    let script = r#"
+import signal, time, os, threading
+n = [0]
+def h(s, f):
+    n[0] += 1
+    os.getpid()
+signal.signal(signal.SIGALRM, h)
+signal.siginterrupt(signal.SIGALRM, False)
+signal.setitimer(signal.ITIMER_REAL, 0.01, 0.01)
+r, w = os.pipe()
+threading.Timer(0.5, lambda: os.write(w, b"data")).start()
+d = os.read(r, 10)
+signal.setitimer(signal.ITIMER_REAL, 0, 0)
+print(d, n[0] > 10)
+"#;
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(text(&j.stdout), "b'data' True\n", "{}", show(&j));
+    let dir = TempDir::new("restart");
+    let log = dir.0.join("log");
+    let log_s = log.to_str().expect("utf-8 temp path");
+    let t = run(command(
+        Some(&["trace", "--log", log_s]),
+        root(),
+        python3(),
+        &["-c", script],
+    ));
+    assert_eq!(text(&t.stdout), "b'data' True\n", "traced: {}", show(&t));
+}
