@@ -1525,6 +1525,29 @@ mod deny {
         f.finish();
     }
 
+    /// Rules apply to every process of the jail: here a forked subshell's cat.
+    #[test]
+    fn deny_applies_to_children() {
+        let mut f = Failures::default();
+        let o = run(ujail_cmd(
+            &[
+                "run",
+                "--deny-syscall",
+                "openat=EACCES",
+                "--deny-syscall",
+                "open=EACCES",
+            ],
+            BUSYBOX,
+            &["sh", "-c", "(cat /proc/version); echo st $?"],
+        ));
+        f.check(
+            text(&o.stdout) == "st 1\n"
+                && text(&o.stderr).contains("can't open '/proc/version': Permission denied"),
+            || format!("denied open in a forked child: {}", show(&o)),
+        );
+        f.finish();
+    }
+
     #[test]
     fn unknown_names_are_errors() {
         let mut f = Failures::default();
