@@ -1064,6 +1064,31 @@ mod signals {
         let mut f = Failures::default();
         let script =
             "trap 'echo got TERM; exit 7' TERM; echo ready; while true; do sleep 0.1; done";
+        let (st, out) = signal_busybox_script(script, "TERM");
+        f.check(
+            st.is_some_and(|s| s.code() == Some(7)) && out == "ready\ngot TERM\n",
+            || format!("SIGTERM to ujail running a trapping shell: want exit 7 and \"got TERM\", got {st:?}, stdout {out:?}"),
+        );
+        f.finish();
+    }
+
+    /// A program that ignores SIGTERM goes on; ujail neither dies nor kills it.
+    #[test]
+    fn ignored_forwarded_signal() {
+        let mut f = Failures::default();
+        let script = "trap '' TERM; echo ready; sleep 1; echo survived; exit 3";
+        let (st, out) = signal_busybox_script(script, "TERM");
+        f.check(
+            st.is_some_and(|s| s.code() == Some(3)) && out == "ready\nsurvived\n",
+            || format!("SIGTERM to ujail running a shell that ignores it: want exit 3 and \"survived\", got {st:?}, stdout {out:?}"),
+        );
+        f.finish();
+    }
+
+    /// Runs `ujail run -- busybox sh -c SCRIPT`, waits (under a watchdog) for the
+    /// script to print "ready", sends SIG to ujail and waits up to 10 s for it:
+    /// (ujail's status or None, the script's stdout).
+    fn signal_busybox_script(script: &str, sig: &str) -> (Option<ExitStatus>, String) {
         let mut child = ujail_cmd(&["run"], BUSYBOX, &["sh", "-c", script])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -1071,7 +1096,7 @@ mod signals {
             .spawn()
             .expect("spawn ujail");
         let mut out = child.stdout.take().expect("piped");
-        // Wait for "ready" under a watchdog: the reader thread sends each chunk.
+        // The reader thread sends each chunk, so waiting for "ready" has a limit.
         let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
         std::thread::spawn(move || {
             let mut buf = [0u8; 256];
@@ -1095,16 +1120,12 @@ mod signals {
                 text(&got)
             );
         }
-        f.check(send("TERM", child.id()), || "kill failed".into());
+        assert!(send(sig, child.id()), "kill -{sig} {} failed", child.id());
         let st = wait_timeout(&mut child, 10);
         while let Ok(chunk) = rx.recv_timeout(Duration::from_millis(500)) {
             got.extend(chunk);
         }
-        f.check(
-            st.is_some_and(|s| s.code() == Some(7)) && text(&got) == "ready\ngot TERM\n",
-            || format!("SIGTERM to ujail running a trapping shell: want exit 7 and \"got TERM\", got {st:?}, stdout {:?}", text(&got)),
-        );
-        f.finish();
+        (st, text(&got))
     }
 
     /// Starts `ujail run -- GUEST sleep 30` (in its own process group when
