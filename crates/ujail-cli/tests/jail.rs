@@ -1786,6 +1786,33 @@ mod trace_log {
         f.finish();
     }
 
+    /// vfork: the parent's `vfork() = CHILD`, the child's own lines under its pid.
+    #[test]
+    fn vfork_trace() {
+        let mut f = Failures::default();
+        for g in all_guests() {
+            let what = format!("{} vfork (trace)", flavour(&g));
+            let (o, log) = trace(&[], &g.path, &["vfork"]);
+            f.check(text(&o.stdout) == "vfork child 7\n", || {
+                format!("{what}: {}", show(&o))
+            });
+            let abi = log_abi(&g);
+            let vf = log.lines().filter_map(split_pid).find_map(|(p, r)| {
+                let child = r.strip_prefix(&format!("{abi} vfork() = "))?;
+                Some((p, child.parse::<u32>().ok()?))
+            });
+            let ok = vf.is_some_and(|(parent, child)| {
+                parent != child
+                    && pids_of(&log, abi, "exit_group(7) = ?") == vec![child]
+                    && pids_of(&log, abi, "write(1, \"vfork child 7\\n\", 14) = 14") == vec![parent]
+            });
+            f.check(ok, || {
+                format!("{what}: want `P vfork() = C`, `C exit_group(7) = ?` and P's write; vfork line {vf:?}\nlog:\n{log}")
+            });
+        }
+        f.finish();
+    }
+
     /// PID is the thread id that made the call.
     #[test]
     fn threads_log_their_tids() {
