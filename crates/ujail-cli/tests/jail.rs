@@ -1576,6 +1576,9 @@ mod deny {
         for (value, needle) in [
             ("no_such_syscall_xyz", "no_such_syscall_xyz"),
             ("openat=ENOTANERRNO", "ENOTANERRNO"),
+            ("openat=0", "openat=0"),
+            ("openat=4096", "openat=4096"),
+            ("openat=-1", "openat=-1"),
         ] {
             let o = run(ujail_cmd(
                 &["run", "--deny-syscall", value],
