@@ -533,3 +533,109 @@ print(d, len(os.read(cr, 4096)) > 10)
     ));
     assert_eq!(text(&t.stdout), "b'data' True\n", "traced: {}", show(&t));
 }
+
+/// SIGSTOP to a jailed multi-threaded program stops every thread (no output while
+/// stopped) and SIGCONT resumes them; ujail does not resume a group-stop itself.
+#[test]
+fn sigstop_stops_all_threads() {
+    use std::io::Read;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let script = r#"
+import threading, os, time
+def work():
+    while True:
+        os.getppid()
+for _ in range(4):
+    threading.Thread(target=work, daemon=True).start()
+end = time.monotonic() + 4
+while time.monotonic() < end:
+    os.write(1, b"t")
+    time.sleep(0.05)
+"#;
+    let mut child = Command::new(common::ujail_bin())
+        .args(["run", "--", python3(), "-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn ujail");
+    // Ticks are counted by a reader thread.
+    let mut out = child.stdout.take().expect("piped");
+    let ticks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let t2 = ticks.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 64];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            t2.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let count = || ticks.load(std::sync::atomic::Ordering::SeqCst);
+    let kill = |sig: &str, pid: u32| {
+        Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    // Every wait below has a limit; ujail itself gets a watchdog at the end.
+    let end = Instant::now() + Duration::from_secs(30);
+    while count() == 0 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let jailed = fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                s.rsplit_once(')')
+                    .and_then(|(_, r)| r.split_whitespace().nth(1))
+                    .is_some_and(|pp| pp == child.id().to_string())
+            })
+        });
+    let result = (|| {
+        let pid = jailed.ok_or("no jailed python found")?;
+        if count() == 0 {
+            return Err("python never ticked");
+        }
+        if !kill("-STOP", pid) {
+            return Err("kill -STOP failed");
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let stopped_at = count();
+        std::thread::sleep(Duration::from_secs(1));
+        let during = count() - stopped_at;
+        if !kill("-CONT", pid) {
+            return Err("kill -CONT failed");
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        let after = count() - stopped_at - during;
+        if during != 0 {
+            return Err("ticks arrived while the program was stopped");
+        }
+        if after == 0 {
+            return Err("no ticks after SIGCONT");
+        }
+        Ok(())
+    })();
+    // Watchdog for ujail itself.
+    let limit = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break Some(s);
+        }
+        if Instant::now() >= limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(result, Ok(()), "multi-threaded SIGSTOP/SIGCONT under ujail");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "ujail status {status:?}"
+    );
+}
