@@ -639,3 +639,25 @@ while time.monotonic() < end:
         "ujail status {status:?}"
     );
 }
+
+/// exit_group and SIGKILL while 8 threads are busy making system calls: every
+/// thread goes, ujail reports the status without hanging.
+#[test]
+fn exit_and_kill_with_busy_threads() {
+    let script = |end: &str| {
+        format!(
+            "import threading, os, time\n\
+             def w():\n    while True: os.getppid()\n\
+             for _ in range(8): threading.Thread(target=w, daemon=True).start()\n\
+             time.sleep(0.3); {end}\n"
+        )
+    };
+    let j = same(root(), python3(), &["-c", &script("os._exit(4)")]);
+    assert_eq!(j.status.code(), Some(4), "{}", show(&j));
+    let j = same(
+        root(),
+        python3(),
+        &["-c", &script("os.kill(os.getpid(), 9)")],
+    );
+    assert_eq!(j.status.code(), Some(137), "{}", show(&j));
+}
