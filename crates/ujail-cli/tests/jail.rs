@@ -1921,6 +1921,8 @@ mod trace_log {
             f.check(writes == 1600 && getpids >= 1600, || {
                 format!("{what}: logged {writes} `t` writes (want 1600) and {getpids} getpid calls (want >= 1600)")
             });
+            // Eight threads logging at once: no torn or interleaved lines.
+            check_shape(&mut f, &what, &log);
         }
         f.finish();
     }
