@@ -398,6 +398,60 @@ fn elf64_exit42() -> Vec<u8> {
     v
 }
 
+/// A minimal non-PIE ELF64 x86_64 program without libc that prints the first 64
+/// bytes of `path`: openat(AT_FDCWD, path, O_RDONLY), read, write(1), exit(0);
+/// exit(1) if the open fails.
+fn elf64_cat(path: &str) -> Vec<u8> {
+    let base: u64 = 0x40_0000;
+    let hdr: u64 = 64 + 56;
+    let mut code: Vec<u8> = Vec::new();
+    code.extend([0xbf, 0x9c, 0xff, 0xff, 0xff]); // mov edi, -100 (AT_FDCWD)
+    code.extend([0xbe, 0, 0, 0, 0]); // mov esi, path (patched below)
+    code.extend([0x31, 0xd2]); // xor edx, edx (O_RDONLY)
+    code.extend([0xb8, 0x01, 0x01, 0, 0, 0x0f, 0x05]); // mov eax, 257; syscall
+    let mut rest: Vec<u8> = Vec::new();
+    rest.extend([0x89, 0xc7]); // mov edi, eax
+    rest.extend([0x48, 0x83, 0xec, 0x40, 0x48, 0x89, 0xe6]); // sub rsp, 64; mov rsi, rsp
+    rest.extend([0xba, 0x40, 0, 0, 0, 0x31, 0xc0, 0x0f, 0x05]); // mov edx, 64; read
+    rest.extend([0x89, 0xc2, 0xbf, 1, 0, 0, 0, 0x48, 0x89, 0xe6]); // edx = n; edi = 1
+    rest.extend([0xb8, 1, 0, 0, 0, 0x0f, 0x05]); // write
+    rest.extend([0x31, 0xff, 0xb8, 60, 0, 0, 0, 0x0f, 0x05]); // exit(0)
+                                                              // test eax, eax; js fail: a failed open exits 1 without writing.
+    code.extend([0x85, 0xc0, 0x78, u8::try_from(rest.len()).expect("short")]);
+    code.extend(rest);
+    code.extend([0xbf, 1, 0, 0, 0, 0xb8, 60, 0, 0, 0, 0x0f, 0x05]); // fail: exit(1)
+    let path_addr = base + hdr + u64::try_from(code.len()).expect("small");
+    let path_addr = u32::try_from(path_addr).expect("below 4 GiB");
+    code[6..10].copy_from_slice(&path_addr.to_le_bytes());
+    code.extend(path.as_bytes());
+    code.push(0);
+    let total = hdr + u64::try_from(code.len()).expect("small");
+    let mut v = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    v.extend(2u16.to_le_bytes()); // e_type EXEC
+    v.extend(62u16.to_le_bytes()); // e_machine x86_64
+    v.extend(1u32.to_le_bytes()); // e_version
+    v.extend((base + hdr).to_le_bytes()); // e_entry
+    v.extend(64u64.to_le_bytes()); // e_phoff
+    v.extend(0u64.to_le_bytes()); // e_shoff
+    v.extend(0u32.to_le_bytes()); // e_flags
+    v.extend(64u16.to_le_bytes()); // e_ehsize
+    v.extend(56u16.to_le_bytes()); // e_phentsize
+    v.extend(1u16.to_le_bytes()); // e_phnum
+    v.extend(64u16.to_le_bytes()); // e_shentsize
+    v.extend(0u16.to_le_bytes()); // e_shnum
+    v.extend(0u16.to_le_bytes()); // e_shstrndx
+    v.extend(1u32.to_le_bytes()); // p_type LOAD
+    v.extend(5u32.to_le_bytes()); // p_flags R+X
+    v.extend(0u64.to_le_bytes()); // p_offset
+    v.extend(base.to_le_bytes()); // p_vaddr
+    v.extend(base.to_le_bytes()); // p_paddr
+    v.extend(total.to_le_bytes()); // p_filesz
+    v.extend(total.to_le_bytes()); // p_memsz
+    v.extend(0x1000u64.to_le_bytes()); // p_align
+    v.extend(code);
+    v
+}
+
 /// Checks a ujail error: the status, and one stderr line that names `needle`.
 fn check_error(f: &mut Failures, what: &str, o: &Output, codes: &[i32], needle: &str) {
     let err = text(&o.stderr);
@@ -759,6 +813,52 @@ mod exit_status {
                 )
             },
         );
+        f.finish();
+    }
+
+    /// A libc-free, non-PIE 64-bit program (its low addresses survive truncation to
+    /// 32 bits) reading a file: the x86_64 build denies its openat; the i686 build
+    /// on the 64-bit host must not let it run unwatched when an i386 program execs it.
+    #[test]
+    fn libc_free_64_bit_program_and_deny() {
+        let mut f = Failures::default();
+        let dir = TempDir::new("cat64");
+        let secret = dir.file("secret", b"secret contents\n", 0o644);
+        let cat = dir.file("cat64", &elf64_cat(&secret.to_string_lossy()), 0o755);
+        let deny = [
+            "run",
+            "--deny-syscall",
+            "openat=EACCES",
+            "--deny-syscall",
+            "open=EACCES",
+        ];
+        if cfg!(target_arch = "x86_64") {
+            let j = jailed(&cat, &[] as &[&str]);
+            f.check(text(&j.stdout) == "secret contents\n", || {
+                format!("cat64, allowed: {}", show(&j))
+            });
+            let o = run(ujail_cmd(&deny, &cat, &[] as &[&str]));
+            f.check(o.stdout.is_empty() && o.status.code() == Some(1), || {
+                format!("cat64, openat denied: {}", show(&o))
+            });
+        } else if !common::in_vm() {
+            let g = guest("i686-static");
+            let cat = cat.to_string_lossy().into_owned();
+            let o = run(ujail_cmd(&deny, &g.path, &["exec", &cat]));
+            f.check(
+                !text(&o.stdout).contains("secret") && !o.status.success(),
+                || {
+                    format!(
+                        "i686 build, i386 guest exec'ing the 64-bit cat, open denied: {}",
+                        show(&o)
+                    )
+                },
+            );
+        } else {
+            // The VM's 32-bit kernel cannot run it: exec_into_64_bit_fails_closed.
+            let j = jailed(&cat, &[] as &[&str]);
+            check_error(&mut f, "cat64 in the VM", &j, &[126], "64");
+        }
         f.finish();
     }
 
