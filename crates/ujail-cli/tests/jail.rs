@@ -1057,6 +1057,46 @@ mod processes {
         f.finish();
     }
 
+    /// Twelve execs in a row, alternating ABIs where the build can: the tracer's view
+    /// of the process (memory, ABI) is renewed at each exec.
+    #[test]
+    fn long_exec_chain() {
+        let mut f = Failures::default();
+        let a = guest("i686-static");
+        let b = if cfg!(target_arch = "x86_64") {
+            guest("x86_64-static")
+        } else {
+            guest("i686-dyn")
+        };
+        let mut args: Vec<String> = Vec::new();
+        for i in 0..12 {
+            let next = if i % 2 == 0 { &b } else { &a };
+            args.push("exec".into());
+            args.push(next.path.to_string_lossy().into_owned());
+        }
+        args.push("hello".into());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let what = format!("12 execs {} ↔ {}", a.name, b.name);
+        let j = compare(&mut f, &what, &a.path, &args);
+        f.check(text(&j.stdout) == "hello\n", || {
+            format!("{what}: {}", show(&j))
+        });
+        let (o, log) = trace(&[], &a.path, &args);
+        f.check(text(&o.stdout) == "hello\n", || {
+            format!("{what} (trace): {}", show(&o))
+        });
+        // The last program is `a` (12 execs: b, a, b, ..., a).
+        f.check(
+            has_call(&log, log_abi(&a), "write(1, \"hello\\n\", 6) = 6"),
+            || format!("{what}: no hello write in the trace\nlog:\n{log}"),
+        );
+        let execs = log.lines().filter(|l| l.contains(" execve(")).count();
+        f.check(execs == 13, || {
+            format!("{what}: {execs} execve lines, want 13 (ujail's + 12)")
+        });
+        f.finish();
+    }
+
     /// A jailed program exec'ing a `#!` script: the kernel runs the interpreter
     /// (the i386 busybox), whatever the ABI of the program that called execve.
     #[test]
