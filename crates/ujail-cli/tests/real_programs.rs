@@ -661,3 +661,28 @@ fn exit_and_kill_with_busy_threads() {
     );
     assert_eq!(j.status.code(), Some(137), "{}", show(&j));
 }
+
+/// Queued real-time signals are each delivered (each is a signal-delivery-stop the
+/// tracer re-injects), a standard signal sent five times while blocked once.
+#[test]
+fn realtime_signals_are_queued() {
+    let script = r#"
+import os, signal
+sig = signal.SIGRTMIN + 1
+signal.signal(sig, lambda s, f: None)
+signal.signal(signal.SIGUSR1, lambda s, f: None)
+r, w = os.pipe()
+os.set_blocking(r, False)
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+signal.pthread_sigmask(signal.SIG_BLOCK, [sig, signal.SIGUSR1])
+for _ in range(5):
+    os.kill(os.getpid(), sig)
+    os.kill(os.getpid(), signal.SIGUSR1)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig, signal.SIGUSR1])
+data = os.read(r, 100)
+print("rt", data.count(bytes([sig])), "usr1", data.count(bytes([signal.SIGUSR1])))
+"#;
+    let j = same(root(), python3(), &["-c", script]);
+    assert_eq!(text(&j.stdout), "rt 5 usr1 1\n", "{}", show(&j));
+}
