@@ -297,6 +297,28 @@ impl<H: Handler> FsPolicy<H> {
         }
     }
 
+    /// The existing file of `link`/`linkat`: allowed only under `rw` (the
+    /// new name may be in a writable tree); `EPERM` as the kernel's
+    /// `fs.protected_hardlinks` answers.
+    fn judge_link_source(&self, res: &Resolution) -> Result<(), Refusal> {
+        let Resolution::Path(r) = res else {
+            return Ok(());
+        };
+        match self.rules.decide_link_source(&r.path) {
+            Decision::Allow => Ok(()),
+            Decision::Deny(e) => Err(Refusal {
+                errno: e,
+                what: format!("{} (link source)", r.path.display()),
+                logged: true,
+            }),
+            Decision::Hide => Err(Refusal {
+                errno: libc::ENOENT,
+                what: format!("{} (hidden)", r.path.display()),
+                logged: true,
+            }),
+        }
+    }
+
     fn check_no_path(
         &mut self,
         call: &Call,
@@ -387,7 +409,13 @@ impl<H: Handler> FsPolicy<H> {
                 what: format!("{:?}: {e}", String::from_utf8_lossy(&bytes)),
                 logged: false,
             })?;
-            self.judge(&res, pa.op, mem)?;
+            let is_link_source =
+                matches!(call.name, Some("link" | "linkat")) && pa.op == PathOp::Write;
+            if is_link_source {
+                self.judge_link_source(&res)?;
+            } else {
+                self.judge(&res, pa.op, mem)?;
+            }
             if pa.op == PathOp::Exec {
                 self.check_interpreter(&res, mem)?;
             }
