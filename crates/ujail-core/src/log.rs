@@ -239,7 +239,8 @@ fn format_all_args(call: &Call, mem: &mut dyn Memory) -> Vec<String> {
                 return s;
             }
             match kind {
-                ArgKind::Path => show_cstr(mem, v, PATH_LIMIT),
+                // Paths whole (the path policy's subject), as strace shows them.
+                ArgKind::Path => show_cstr(mem, v, PATH_LIMIT, PATH_LIMIT),
                 ArgKind::InBuf(len_arg) => {
                     let len = call.args.get(usize::from(*len_arg)).copied().unwrap_or(0);
                     show_buf(
@@ -257,12 +258,14 @@ fn format_all_args(call: &Call, mem: &mut dyn Memory) -> Vec<String> {
         .collect()
 }
 
-fn show_cstr(mem: &mut dyn Memory, addr: u64, limit: usize) -> String {
+/// A C string at `addr` (at most `limit` bytes read), quoted and cut after
+/// `cut` bytes.
+fn show_cstr(mem: &mut dyn Memory, addr: u64, limit: usize, cut: usize) -> String {
     if addr == 0 {
         return "NULL".to_string();
     }
     match mem.read_cstr(RemoteAddr(addr), limit) {
-        Ok(bytes) => quote(&bytes, bytes.len()),
+        Ok(bytes) => quote_cut(&bytes, bytes.len(), cut),
         Err(_) => format!("{addr:#x}"),
     }
 }
@@ -297,15 +300,20 @@ fn show_str_array(mem: &mut dyn Memory, abi: Abi, addr: u64) -> String {
         if i == ARRAY_LIMIT {
             break;
         }
-        items.push(show_cstr(mem, p, PATH_LIMIT));
+        items.push(show_cstr(mem, p, PATH_LIMIT, STR_LIMIT));
     }
     format!("[{}, ...]", items.join(", "))
 }
 
 /// C-style quoting of the first `STR_LIMIT` bytes; `...` when `total` is longer.
 fn quote(bytes: &[u8], total: usize) -> String {
+    quote_cut(bytes, total, STR_LIMIT)
+}
+
+/// C-style quoting of the first `cut` bytes; `...` when `total` is longer.
+fn quote_cut(bytes: &[u8], total: usize, cut: usize) -> String {
     let mut s = String::from("\"");
-    for &b in bytes.iter().take(STR_LIMIT) {
+    for &b in bytes.iter().take(cut) {
         match b {
             b'"' => s.push_str("\\\""),
             b'\\' => s.push_str("\\\\"),
@@ -319,7 +327,7 @@ fn quote(bytes: &[u8], total: usize) -> String {
         }
     }
     s.push('"');
-    if total > STR_LIMIT.min(bytes.len()) && total > STR_LIMIT {
+    if total > cut.min(bytes.len()) && total > cut {
         s.push_str("...");
     }
     s

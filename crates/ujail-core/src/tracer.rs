@@ -550,6 +550,11 @@ impl<H: Handler> Tracer<H> {
     fn decode(&mut self, pid: Pid, info: &sys::RawSyscallInfo) -> Result<(Call, u8), Undecided> {
         let nr = info.data[0];
         let ip = info.instruction_pointer;
+        if cfg!(target_arch = "x86") && info.arch == ujail_regs::AUDIT_ARCH_X86_64 {
+            // Before anything else: a 32-bit tracer cannot even read the
+            // instruction of a 64-bit program above 4 GiB.
+            return Err(Undecided::Unsupported(Abi::X86_64));
+        }
         let bitness = if info.arch == ujail_regs::AUDIT_ARCH_X86_64 {
             64
         } else {
@@ -561,9 +566,6 @@ impl<H: Handler> Tracer<H> {
             .and_then(|at| PeekPoke::new(pid).read(RemoteAddr(at), &mut bytes).ok())
             .and_then(|()| decode_syscall_insn(&bytes, bitness));
         let abi = Abi::decide(info.arch, nr, insn).map_err(Undecided::Abi)?;
-        if cfg!(target_arch = "x86") && abi == Abi::X86_64 {
-            return Err(Undecided::Unsupported(abi));
-        }
         let args = std::array::from_fn(|i| ujail_regs::regs::truncate(abi, info.data[i + 1]));
         let name = table::name(abi, nr);
         let initial_exec =
@@ -593,7 +595,7 @@ impl<H: Handler> Tracer<H> {
             Err(Undecided::Unsupported(abi)) => {
                 self.errors.push(format!(
                     "tracee {pid} made a {abi} system call, which this {} build of ujail cannot trace: killed",
-                    std::env::consts::ARCH
+                    if cfg!(target_arch = "x86") { "i686" } else { "x86_64" }
                 ));
                 return Self::kill(pid);
             }
