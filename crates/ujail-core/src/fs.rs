@@ -188,30 +188,9 @@ impl<H: Handler> FsPolicy<H> {
                 logged: true,
             });
         };
-        if self.rules.is_empty() {
-            // No path rule: only the integrity defaults apply, among them no
-            // write access to /proc/PID/mem (opens for writing are judged on
-            // a checked copy of their resolved path).
-            return match class {
-                Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
-                Class::Dangerous(reason)
-                    if !self.allowed.contains(name) && !unshare_without_namespaces(call, name) =>
-                {
-                    Err(Refusal {
-                        errno: libc::EPERM,
-                        what: format!("denied by default: {reason}"),
-                        logged: true,
-                    })
-                }
-                Class::Open { path, dirfd, flags } if writes(call.args[usize::from(flags)]) => {
-                    let mode = if name == "open" { 2 } else { 3 };
-                    self.check_open(call, path, dirfd, call.args[usize::from(flags)], mode, mem)
-                }
-                Class::OpenAt2 => self.check_openat2(call, mem),
-                _ => Ok(None),
-            };
-        }
+        let mode_arg = if name == "open" { 2 } else { 3 };
         match class {
+            // The integrity defaults, with or without path rules.
             Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
             Class::Dangerous(reason)
                 if !self.allowed.contains(name) && !unshare_without_namespaces(call, name) =>
@@ -223,15 +202,28 @@ impl<H: Handler> FsPolicy<H> {
                 })
             }
             Class::Dangerous(_) => Ok(None),
-            Class::Paths(args) => self.check_paths(call, args, mem),
-            Class::Open { path, dirfd, flags } => {
-                let mode = if name == "open" { 2 } else { 3 };
-                self.check_open(call, path, dirfd, call.args[usize::from(flags)], mode, mem)
+            // No path rule: opens for writing are still judged (on a checked
+            // copy of their resolved path), for /proc/PID/mem.
+            Class::Open { path, dirfd, flags }
+                if !self.rules.is_empty() || writes(call.args[usize::from(flags)]) =>
+            {
+                self.check_open(
+                    call,
+                    path,
+                    dirfd,
+                    call.args[usize::from(flags)],
+                    mode_arg,
+                    mem,
+                )
             }
-            Class::Creat { path } => self.check_open(call, path, None, CREAT_FLAGS, 1, mem),
             Class::OpenAt2 => self.check_openat2(call, mem),
+            // creat always opens for writing.
+            Class::Creat { path } => self.check_open(call, path, None, CREAT_FLAGS, 1, mem),
+            _ if self.rules.is_empty() => Ok(None),
+            Class::Paths(args) => self.check_paths(call, args, mem),
             Class::Socket => self.check_socket(call, name, mem),
             Class::FdOnly => self.check_fd(call, name),
+            Class::Open { .. } => Ok(None),
         }
     }
 
