@@ -219,24 +219,7 @@ fn time_once(c: &Config, placement: Placement, mode: Mode, calls: u64) -> Result
         argv.extend(["/bin/busybox", "taskset", "2"].map(String::from));
     }
     argv.extend([path(&c.guest), "getppid-loop".into(), calls.to_string()]);
-    let start = Instant::now();
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("running {}", argv.join(" ")))?;
-    let elapsed = start.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() || !stdout.contains(&format!("done {calls}")) {
-        bail!(
-            "`{}` failed: {} (stdout: {})",
-            argv.join(" "),
-            out.status,
-            stdout.trim()
-        );
-    }
-    Ok(elapsed)
+    run_timed(&argv, calls)
 }
 
 /// A file every `--system-ro` policy may read.
@@ -252,6 +235,12 @@ fn time_cmd(c: &Config, ujail: Option<&[&str]>, args: &[&str], calls: u64) -> Re
     }
     argv.push(path(&c.guest));
     argv.extend(args.iter().map(|s| s.to_string()));
+    run_timed(&argv, calls)
+}
+
+/// Run `argv` (a guest loop of `calls` calls, maybe under taskset and
+/// ujail); its wall time, or an error when it did not print `done CALLS`.
+fn run_timed(argv: &[String], calls: u64) -> Result<Duration> {
     let start = Instant::now();
     let out = Command::new(&argv[0])
         .args(&argv[1..])
