@@ -38,7 +38,7 @@ enum Command {
     /// Run PROG jailed; every call is forwarded unless a rule denies it.
     Run(RunArgs),
     /// Run PROG jailed, allow everything and log every call (strace-like).
-    Trace(TraceArgs),
+    Trace(Jailed),
     /// Validate a policy file and print what it grants.
     Check {
         /// The policy file (TOML).
@@ -83,28 +83,16 @@ struct RunArgs {
     #[arg(long, value_enum, default_value_t = Engine::Sysemu)]
     engine: Engine,
     #[command(flatten)]
-    log: LogArgs,
-    /// The program and its arguments.
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "PROG"
-    )]
-    program: Vec<OsString>,
+    jailed: Jailed,
 }
 
+/// What `run` and `trace` share: the call log and the program.
 #[derive(Args, Debug)]
-struct TraceArgs {
+struct Jailed {
     #[command(flatten)]
     log: LogArgs,
     /// The program and its arguments.
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "PROG"
-    )]
+    #[arg(required = true, trailing_var_arg = true, value_name = "PROG")]
     program: Vec<OsString>,
 }
 
@@ -150,9 +138,14 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            // One line: clap's first line names the bad argument and why.
+            // One line: clap's first paragraph names the bad argument and why.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = first.join(" ");
             eprintln!("ujail: {}", first.trim_start_matches("error: "));
             eprintln!("ujail: see `ujail --help`");
             return ExitCode::from(EXIT_UJAIL_ERROR);
@@ -197,20 +190,24 @@ fn run(cli: Cli) -> Result<u8> {
                     .with_context(|| format!("--allow-syscall {name}"))?;
             }
             let log_path = args
+                .jailed
                 .log
                 .log
                 .clone()
                 .or_else(|| file.as_ref().and_then(|f| f.log_file.clone()));
             let format = match file.as_ref().and_then(|f| f.log_format.as_deref()) {
-                Some("json") if args.log.log.is_none() => Format::Json,
-                _ => args.log.log_format,
+                Some("json") if args.jailed.log.log.is_none() => Format::Json,
+                _ => args.jailed.log.log_format,
             };
             match log_path {
                 Some(path) => {
                     let out = open_log(&path)?;
-                    jail(&args.program, Logger::new(policy, out, format.into()))
+                    jail(
+                        &args.jailed.program,
+                        Logger::new(policy, out, format.into()),
+                    )
                 }
-                None => jail(&args.program, policy),
+                None => jail(&args.jailed.program, policy),
             }
         }
         Command::Check { policy } => check(&policy),
@@ -265,7 +262,7 @@ fn path_rules(args: &RunArgs, file: Option<&PolicyFile>) -> Result<PathRules> {
     }
     if !rules.is_empty() {
         // The program named on the command line may run, with its loader.
-        if let Some(prog) = args.program.first() {
+        if let Some(prog) = args.jailed.program.first() {
             if let Ok(path) = ujail_core::spawn::resolve_program(prog) {
                 let real = std::fs::canonicalize(&path).unwrap_or(path);
                 let interpreters = ujail_core::spawn::elf_interpreter(&real)
