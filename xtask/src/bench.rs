@@ -2,7 +2,7 @@
 //! `cargo xtask bench`: the per-syscall cost of the jail.
 //!
 //! A guest makes N `getppid()` calls; the same run is timed natively, under
-//! `ujail run` (every call forwarded: the hybrid's four stops) and under
+//! `ujail run` (every call forwarded: the hybrid's three stops) and under
 //! `ujail run --deny-syscall getppid` (every call answered by the tracer: one
 //! stop). The cost of one call is (time − native time) / N, best of R runs.
 //! Each is measured with tracer and tracee on one CPU (`taskset -c 0`), on two
@@ -110,7 +110,7 @@ pub fn run(args: &[String]) -> Result<()> {
         report,
         "ujail bench: getppid() loop, {calls} calls, best of {reps}; µs per call"
     );
-    let _ = writeln!(report, "(forward = hybrid PTRACE_SYSEMU/PTRACE_SYSCALL, 4 stops; emulate = answered at the SYSEMU entry, 1 stop)");
+    let _ = writeln!(report, "(forward = hybrid PTRACE_SYSEMU/PTRACE_SYSCALL, 3 stops; emulate = answered at the SYSEMU entry, 1 stop)");
     let _ = writeln!(
         report,
         "{:<28} {:<9} {:>8} {:>9} {:>9} {:>9} {:>9}",
