@@ -1242,6 +1242,22 @@ fn dangerous_calls_are_denied_by_default() {
                     true,
                 ),
                 ("userfaultfd", &["0"], "errno EPERM", true),
+                // kill(0) signals the caller's process group: ujail's too.
+                ("kill", &["0", "0"], "errno EPERM", true),
+                // Limits, priorities, affinity and signal owners of
+                // processes outside the jail; the caller's own are fine.
+                ("prlimit64", &["ppid", "7", "buf", "0"], "errno EPERM", true),
+                ("prlimit64", &["0", "7", "0", "buf"], "ret 0", false),
+                ("setpriority", &["2", "0", "5"], "errno EPERM", true),
+                (
+                    "sched_setaffinity",
+                    &["ppid", "8", "buf"],
+                    "errno EPERM",
+                    true,
+                ),
+                ("fcntl", &["1", "8", "ppid"], "errno EPERM", true),
+                // TIOCSTI types into the terminal: the user's shell reads it.
+                ("ioctl", &["0", "0x5412", "buf"], "errno EPERM", true),
             ];
             for &(name, args, want, logged) in cases {
                 let r = raw(&g, &ujail_args, name, args);
@@ -1277,6 +1293,42 @@ fn dangerous_calls_are_denied_by_default() {
             r.stderr.contains("io_uring_setup") && r.stderr.contains("denied"),
             || format!("[{}] io_uring_setup without --allow-syscall: {r:?}", g.name),
         );
+    }
+    f.finish();
+}
+
+/// A magic link to an object without a path (`/proc/self/fd/0` on a pipe)
+/// is followed as that link, never re-resolved as a relative name: with the
+/// cwd in an ungranted directory that holds a file named `0`,
+/// `openat(open("/proc/self/fd"), "0")` reads the pipe, not the file.
+#[test]
+fn magic_links_to_pipes_are_not_resolved_as_relative_names() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let t = Tree::new(&format!("anon-{}", g.name));
+        let secret_dir = TempDir::new(&format!("anon-secret-{}", g.name));
+        secret_dir.file("0", "secret content\n");
+        let mut cmd = Command::new(common::ujail_bin());
+        cmd.args(t.flags())
+            .arg("--")
+            .arg(&g.path)
+            .args(["fs", "openat-read", "/proc/self/fd", "0"])
+            .current_dir(secret_dir.path());
+        let r = Run::from(&common::run_with_input(
+            &mut cmd,
+            WATCHDOG,
+            Some(b"from the pipe\n"),
+        ));
+        f.expect(
+            &g,
+            "openat(/proc/self/fd, \"0\") with stdin a pipe",
+            &r,
+            0,
+            "from the pipe",
+        );
+        f.check(!r.stdout.contains("secret"), || {
+            format!("[{}] read the cwd's file: {r:?}", g.name)
+        });
     }
     f.finish();
 }

@@ -320,15 +320,23 @@ impl<H: Handler> FsPolicy<H> {
         let a = call.args;
         let signed = |v: u64| ujail_regs::regs::sign_extend(call.abi, v);
         let outside = |pid: i64| -> bool {
-            // kill(0) and kill(-pgrp) of a jailed group stay inside; -1
-            // (every process we may signal) does not.
+            // kill(-pgrp) of a group led by a jailed process stays inside;
+            // 0 (the caller's group, which holds ujail and maybe more) and
+            // -1 (every process we may signal) do not.
             let p = pid.unsigned_abs();
             match i32::try_from(p) {
-                Ok(0) => false,
-                Ok(p) if pid != -1 => !mem.is_jailed(p),
+                Ok(p) if p != 0 && pid != -1 => !mem.is_jailed(p),
                 _ => true,
             }
         };
+        // Calls that name a target process with 0 meaning "the caller".
+        let target = |v: u64| {
+            let pid = signed(v & 0xffff_ffff);
+            pid != 0 && outside(pid)
+        };
+        let i32_arg = |v: u64| ujail_regs::regs::sign_extend(Abi::I386, v & 0xffff_ffff);
+        let (f_setown, f_setown_ex) = (8, 15);
+        let (tiocsti, tioclinux, fiosetown, siocspgrp) = (0x5412, 0x541c, 0x8901, 0x8902);
         let refused = match name {
             "kill" | "rt_sigqueueinfo" if outside(signed(a[0])) => true,
             "tkill" if outside(signed(a[0])) => true,
@@ -336,6 +344,31 @@ impl<H: Handler> FsPolicy<H> {
                 true
             }
             "pidfd_open" if outside(signed(a[0])) => true,
+            "pidfd_send_signal" => {
+                pidfd_target(call.pid, fd_arg(call.abi, a[0])).is_none_or(|p| outside(i64::from(p)))
+            }
+            // A signal owner outside the jail (SIGIO/SIGURG, F_SETSIG any).
+            "fcntl" | "fcntl64" if i32_arg(a[1]) == f_setown => {
+                let owner = i32_arg(a[2]);
+                owner != 0 && outside(owner)
+            }
+            "fcntl" | "fcntl64" if i32_arg(a[1]) == f_setown_ex => true,
+            // Typing into the terminal (TIOCSTI, TIOCLINUX) reaches the
+            // user's shell; FIOSETOWN/SIOCSPGRP set a signal owner.
+            "ioctl" => {
+                matches!(a[1] & 0xffff_ffff, x if x == tiocsti || x == tioclinux || x == fiosetown || x == siocspgrp)
+            }
+            "prlimit64" | "sched_setaffinity" | "sched_setscheduler" | "sched_setparam"
+            | "sched_setattr" | "migrate_pages" | "move_pages" => target(a[0]),
+            // setpriority/ioprio_set(which, who): a process, a group or a user.
+            "setpriority" => match a[0] & 0xffff_ffff {
+                0 | 1 => target(a[1]),
+                _ => true,
+            },
+            "ioprio_set" => match a[0] & 0xffff_ffff {
+                1 | 2 => target(a[1]),
+                _ => true,
+            },
             "clone" if a[0] & CLONE_NEW_MASK != 0 => true,
             // args[0] is the tracer's read-only copy of clone_args here.
             "clone3" => {
@@ -416,7 +449,7 @@ impl<H: Handler> FsPolicy<H> {
             }
             let copy = match &res {
                 Resolution::Path(r) => r.path.as_os_str().as_bytes().to_vec(),
-                Resolution::Anon(_) => bytes,
+                Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
             };
             new_args[i] = place_cstr(mem, &copy)?;
             placed = true;
@@ -433,8 +466,20 @@ impl<H: Handler> FsPolicy<H> {
         let Resolution::Path(r) = res else {
             return Ok(());
         };
-        let Some(interp) = shebang(&r.path) else {
-            return Ok(());
+        let interp = match shebang_of(&r.path) {
+            Ok(Some(i)) => i,
+            Ok(None) => return Ok(()),
+            // Unreadable to the tracer: its interpreter cannot be checked.
+            Err(e) => {
+                return Err(Refusal {
+                    errno: libc::EACCES,
+                    what: format!(
+                        "{}: cannot read it to check its interpreter: {e}",
+                        r.path.display()
+                    ),
+                    logged: true,
+                })
+            }
         };
         let view = NoProcess;
         let res =
@@ -478,6 +523,10 @@ impl<H: Handler> FsPolicy<H> {
         } else {
             0
         };
+        let bytes = match &res {
+            Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
+            Resolution::Path(_) => bytes,
+        };
         self.openat2(call, &res, &bytes, flags, mode, 0, mem)
     }
 
@@ -502,7 +551,7 @@ impl<H: Handler> FsPolicy<H> {
             }
             Resolution::Path(r) => (r.path.as_os_str().as_bytes(), resolve),
             // A magic link (/proc/self/fd/N to a pipe): the kernel must
-            // follow it; copy what the tracee gave.
+            // follow it; `original` is the link's absolute path.
             Resolution::Anon(_) => (original, resolve),
         };
         let path = place_cstr(mem, path)?;
@@ -512,7 +561,13 @@ impl<H: Handler> FsPolicy<H> {
             return Ok(Some(Rewrite { nr: call.nr, args }));
         };
         let mut how = Vec::with_capacity(24);
-        how.extend_from_slice(&(flags & VALID_OPEN_FLAGS).to_le_bytes());
+        // openat ignores what O_PATH does not honour; openat2 refuses it.
+        let flags = if flags & classify::O_PATH != 0 {
+            flags & classify::O_PATH_FLAGS
+        } else {
+            flags & VALID_OPEN_FLAGS
+        };
+        how.extend_from_slice(&flags.to_le_bytes());
         how.extend_from_slice(&mode.to_le_bytes());
         how.extend_from_slice(&resolve.to_le_bytes());
         let how = mem.place(&how).ok_or_else(|| Refusal {
@@ -566,6 +621,10 @@ impl<H: Handler> FsPolicy<H> {
             Resolution::Anon(_) => classify::open_op(how.flags),
         };
         self.judge(&res, op, mem)?;
+        let bytes = match &res {
+            Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
+            Resolution::Path(_) => bytes,
+        };
         self.openat2(call, &res, &bytes, how.flags, how.mode, how.resolve, mem)
     }
 
@@ -845,6 +904,54 @@ fn read_tgid(pid: Pid) -> Option<Pid> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// The process a pidfd (or a `/proc/PID` directory fd, which the pidfd
+/// calls accept) of tracee `pid` refers to.
+fn pidfd_target(pid: Pid, fd: i32) -> Option<Pid> {
+    let link = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+    if let Some(p) = proc_pid(&link) {
+        return (link.components().count() == 3).then_some(p);
+    }
+    let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pid:"))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// The absolute path of the magic link that `bytes` ends in, for a path
+/// that resolves to an object without a filesystem path (a pipe behind
+/// `/proc/self/fd/N`): its directory resolved, plus its last component. The
+/// kernel then follows the same link whatever the cwd or dirfd become.
+fn anon_link_path(view: &View, dirfd: Option<i32>, bytes: &[u8]) -> Result<Vec<u8>, Refusal> {
+    let refuse = || Refusal {
+        errno: libc::EACCES,
+        what: format!("{:?}: not a magic link", String::from_utf8_lossy(bytes)),
+        logged: true,
+    };
+    let trimmed = match bytes.iter().rposition(|&b| b != b'/') {
+        Some(end) => &bytes[..=end],
+        None => return Err(refuse()),
+    };
+    let (dir, last): (&[u8], &[u8]) = match trimmed.iter().rposition(|&b| b == b'/') {
+        Some(0) => (b"/", &trimmed[1..]),
+        Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+        None => (b".", trimmed),
+    };
+    if last.is_empty() || last == b"." || last == b".." {
+        return Err(refuse());
+    }
+    match resolve::resolve(view, dirfd, dir, true) {
+        Ok(Resolution::Path(r)) => {
+            let mut p = r.path.as_os_str().as_bytes().to_vec();
+            if p.last() != Some(&b'/') {
+                p.push(b'/');
+            }
+            p.extend_from_slice(last);
+            Ok(p)
+        }
+        _ => Err(refuse()),
+    }
+}
+
 /// A dirfd/fd argument as the kernel reads it: the low 32 bits as an int.
 fn fd_arg(_abi: Abi, v: u64) -> i32 {
     u32::try_from(v & 0xffff_ffff)
@@ -940,17 +1047,26 @@ fn read_msg_name(abi: Abi, mem: &mut dyn Memory, addr: u64) -> Result<(u64, u64)
     Ok((word(0), word(1) & 0xffff_ffff))
 }
 
-/// The interpreter of a `#!` script, if `path` is one.
+/// The interpreter of a `#!` script, if `path` is one (`None` also when it
+/// cannot be read; see [`shebang_of`]).
 pub fn shebang(path: &Path) -> Option<PathBuf> {
+    shebang_of(path).ok().flatten()
+}
+
+/// The interpreter of a `#!` script: `Ok(None)` when `path` is not one,
+/// `Err` when it cannot be read.
+fn shebang_of(path: &Path) -> io::Result<Option<PathBuf>> {
     use std::io::Read;
     let mut head = [0u8; 256];
-    let n = std::fs::File::open(path).ok()?.read(&mut head).ok()?;
-    let line = head[..n].strip_prefix(b"#!")?;
-    let line = line.split(|&b| b == b'\n').next()?;
-    let interp = line
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    let Some(line) = head[..n].strip_prefix(b"#!") else {
+        return Ok(None);
+    };
+    let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(line
         .split(|&b| b == b' ' || b == b'\t')
-        .find(|s| !s.is_empty())?;
-    Some(PathBuf::from(std::ffi::OsStr::from_bytes(interp)))
+        .find(|s| !s.is_empty())
+        .map(|interp| PathBuf::from(std::ffi::OsStr::from_bytes(interp))))
 }
 
 /// The path argument index of an open-like call (for the no-openat2 case).

@@ -186,6 +186,8 @@ struct StoppedMemory<'a> {
     used: u64,
     /// The jail's threads, for [`Memory::is_jailed`].
     jailed: Option<&'a HashMap<Pid, Thread>>,
+    /// The ABI of the call being judged (what a placed pointer must fit).
+    abi: Abi,
 }
 
 impl<'a> StoppedMemory<'a> {
@@ -196,6 +198,7 @@ impl<'a> StoppedMemory<'a> {
             scratch: None,
             used: 0,
             jailed: None,
+            abi: Abi::X86_64,
         }
     }
 
@@ -217,6 +220,11 @@ impl Memory for StoppedMemory<'_> {
             return None;
         }
         let addr = RemoteAddr(scratch.addr + start);
+        if self.abi == Abi::I386 && scratch.addr + start + len > 1 << 32 {
+            // An i386 call (int $0x80 from a 64-bit program) sees only the
+            // low 32 bits of a pointer: the kernel would read elsewhere.
+            return None;
+        }
         // /proc/PID/mem writes through the read-only protection (FOLL_FORCE).
         self.proc_mem()?.write(addr, data).ok()?;
         self.used = start + len;
@@ -662,7 +670,12 @@ impl<H: Handler> Tracer<H> {
             return self.on_emu_entry_again(pid, own, insn_len);
         };
         let prot_read = 1;
-        let map_private_anonymous = 0x22;
+        // MAP_32BIT for a 64-bit call: the area must also be reachable by
+        // i386 calls (int $0x80) of the same 64-bit program.
+        let map_private_anonymous = match call.abi {
+            Abi::X86_64 => 0x22 | 0x40,
+            Abi::I386 => 0x22,
+        };
         let fd = ujail_regs::regs::truncate(call.abi, u64::MAX);
         let args = [0, SCRATCH_SIZE, prot_read, map_private_anonymous, fd, 0];
         let mut regs = own;
@@ -717,6 +730,7 @@ impl<H: Handler> Tracer<H> {
             scratch,
             used: 0,
             jailed: Some(&self.threads),
+            abi: call.abi,
         };
         let verdict = match call.name {
             Some("clone3") => match crate::integrity::clone3_copy(call, &mut mem) {
@@ -779,9 +793,15 @@ impl<H: Handler> Tracer<H> {
             "mmap" | "mmap2" if a[3] & (map_fixed | map_fixed_noreplace) != 0 => vec![(a[0], a[1])],
             "mremap" if a[3] & mremap_fixed != 0 => vec![(a[0], a[1]), (a[4], a[2])],
             "mremap" => vec![(a[0], a[1].max(a[2]))],
-            "shmat" => vec![(a[1], 1)],
+            // The segment's size is not in the call: any explicit address
+            // is refused while a scratch area exists.
+            "shmat" if a[1] != 0 => {
+                return self.any_scratch().then_some(Verdict::Deny(libc::EPERM))
+            }
             // i386 ipc(SHMAT=21, shmid, shmflg, &raddr, shmaddr)
-            "ipc" if a[0] & 0xffff == 21 => vec![(a[4], 1)],
+            "ipc" if a[0] & 0xffff == 21 && a[4] != 0 => {
+                return self.any_scratch().then_some(Verdict::Deny(libc::EPERM))
+            }
             "shmdt" => vec![(a[0], 1)],
             _ => return None,
         };
