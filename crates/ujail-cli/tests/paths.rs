@@ -28,6 +28,8 @@ use ujail_regs::Abi;
 
 /// Watchdog for one jailed command, seconds (the VM runs under TCG).
 const WATCHDOG: u64 = 120;
+/// The i386 static busybox (host: Debian busybox-static:i386; VM: /bin/busybox).
+const BUSYBOX: &str = "/bin/busybox";
 /// Watchdog of a race run (thousands of traced calls under TCG).
 const RACE_WATCHDOG: u64 = 600;
 /// Iterations of `race-mem` and `race-dir` under the jail.
@@ -1446,4 +1448,38 @@ fn race_dir_never_leaks() {
         );
     }
     f.finish();
+}
+
+/// Under a path policy every thread's scratch area (where checked copies
+/// live) is sealed on kernels that have mseal (Linux 6.10+): `sl` among its
+/// VmFlags. Older kernels (the VM's 6.1) have no sealed mapping at all.
+#[test]
+fn scratch_area_is_sealed_where_the_kernel_can() {
+    let release = fs::read_to_string("/proc/sys/kernel/osrelease").expect("osrelease");
+    let mut v = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|x| x.parse::<u32>().ok());
+    let version = (v.next().unwrap_or(0), v.next().unwrap_or(0));
+    let mut cmd = Command::new(common::ujail_bin());
+    cmd.args([
+        "run",
+        "--system-ro",
+        "--",
+        BUSYBOX,
+        "grep",
+        "-c",
+        "^VmFlags:.* sl",
+        "/proc/self/smaps",
+    ]);
+    let r = Run::from(&common::run_with_timeout(&mut cmd, WATCHDOG));
+    let sealed: u32 = r.stdout.trim().parse().unwrap_or(u32::MAX);
+    if version >= (6, 10) {
+        assert!(
+            sealed >= 1 && sealed != u32::MAX,
+            "kernel {version:?}: no sealed mapping in the jailed process: {r:?}"
+        );
+    } else {
+        assert_eq!(sealed, 0, "kernel {version:?} has no mseal, yet: {r:?}");
+    }
 }

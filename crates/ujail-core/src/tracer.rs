@@ -99,7 +99,16 @@ enum After {
     /// (taken at the entry of the tracee's call), rewound so that the
     /// tracee's own call is made again.
     Injected(NativeRegs),
+    /// `mseal` of a new scratch area, injected right after its `mmap`: the
+    /// area is used only if sealing worked (or the kernel has no mseal), so
+    /// a sibling's map call approved before the area existed cannot have
+    /// removed it. Registers come back from these as for `Injected`.
+    Sealing(NativeRegs, Scratch),
 }
+
+/// `mseal` (Linux 6.10+), the same number for i386 and x86_64; newer than
+/// the generated tables (linux-libc-dev 6.1).
+const NR_MSEAL: u64 = 462;
 
 /// Size of a thread's scratch area: two PATH_MAX paths and some structs.
 pub const SCRATCH_SIZE: u64 = 16 * 1024;
@@ -505,7 +514,9 @@ impl<H: Handler> Tracer<H> {
                     // and is judged again.
                     let approved = approved.clone();
                     thread.state = ThreadState::Emu;
-                    if let After::RestoreArgs(own) | After::Injected(own) = approved.after {
+                    if let After::RestoreArgs(own) | After::Injected(own) | After::Sealing(own, _) =
+                        approved.after
+                    {
                         Self::set_regs(pid, &rewound(own, approved.insn_len))?;
                     }
                 }
@@ -699,6 +710,43 @@ impl<H: Handler> Tracer<H> {
             report: false,
             root_exec: false,
             after: After::Injected(own),
+        });
+        self.resume(pid, 0)
+    }
+
+    /// At the real exit of the scratch `mmap`: make the tracee run
+    /// `mseal(area)` next, through the same syscall instruction (rewound,
+    /// still under PTRACE_SYSCALL: the next stop is its real entry).
+    fn inject_seal(
+        &mut self,
+        pid: Pid,
+        mmap: &Call,
+        own: NativeRegs,
+        insn_len: u8,
+        scratch: Scratch,
+    ) -> Result<(), Error> {
+        let abi = mmap.abi;
+        let args = [scratch.addr, scratch.len, 0, 0, 0, 0];
+        let mut regs = rewound(own, insn_len);
+        regs.set_ax(NR_MSEAL);
+        regs.set_orig_nr(NR_MSEAL);
+        for (i, a) in args.iter().enumerate() {
+            regs.set_arg(abi, i, *a);
+        }
+        Self::set_regs(pid, &regs)?;
+        let seal = Call {
+            nr: NR_MSEAL,
+            name: table::name(abi, NR_MSEAL),
+            args: std::array::from_fn(|i| ujail_regs::regs::truncate(abi, args[i])),
+            initial_exec: false,
+            ..mmap.clone()
+        };
+        self.thread(pid).state = ThreadState::RealEntry(Approved {
+            call: seal,
+            insn_len,
+            report: false,
+            root_exec: false,
+            after: After::Sealing(own, scratch),
         });
         self.resume(pid, 0)
     }
@@ -932,21 +980,44 @@ impl<H: Handler> Tracer<H> {
                 Self::set_regs(pid, &regs)?;
             }
             After::Injected(own) => {
-                let thread = self.thread(pid);
                 match u64::try_from(ret) {
                     Ok(addr) if ret > 0 => {
-                        thread.scratch = Some(Scratch {
+                        let scratch = Scratch {
                             addr,
                             len: SCRATCH_SIZE,
-                        })
+                        };
+                        return self.inject_seal(
+                            pid,
+                            &approved.call,
+                            *own,
+                            approved.insn_len,
+                            scratch,
+                        );
                     }
                     _ => {
-                        thread.scratch_failed = true;
+                        self.thread(pid).scratch_failed = true;
                         self.errors.push(format!(
                             "tracee {pid}: cannot map its scratch area ({}); calls needing it are refused",
                             errno::message(i32::try_from(-ret).unwrap_or(0))
                         ));
                     }
+                }
+                return self.on_emu_entry_again(pid, *own, approved.insn_len);
+            }
+            After::Sealing(own, scratch) => {
+                let thread = self.thread(pid);
+                if ret == 0 || ret == -i64::from(libc::ENOSYS) || ret == -i64::from(libc::EINVAL) {
+                    // Sealed, or a kernel without mseal (older than 6.10):
+                    // then the guard on map calls is the only protection.
+                    thread.scratch = Some(*scratch);
+                } else {
+                    // Gone or changed between mmap and mseal: a sibling's
+                    // map call got there first. Never use it.
+                    thread.scratch_failed = true;
+                    self.errors.push(format!(
+                        "tracee {pid}: its scratch area changed before it was sealed ({}); calls needing it are refused",
+                        errno::message(i32::try_from(-ret).unwrap_or(0))
+                    ));
                 }
                 return self.on_emu_entry_again(pid, *own, approved.insn_len);
             }
