@@ -1502,3 +1502,30 @@ fn scratch_area_is_sealed_where_the_kernel_can() {
         assert_eq!(sealed, 0, "kernel {version:?} has no mseal, yet: {r:?}");
     }
 }
+
+/// An exec of a missing file in a granted directory fails as the kernel
+/// fails it (ENOENT), not as a refusal: execvp's PATH search depends on it.
+#[test]
+fn exec_of_a_missing_file_is_enoent() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let flags: Vec<OsString> = vec!["run".into(), "--system-ro".into()];
+        let r = jail(
+            &g,
+            &flags,
+            &["fs", "exec", "/usr/bin/nonexistent-ujail-prog"],
+            WATCHDOG,
+        );
+        f.expect(
+            &g,
+            "exec of a missing /usr/bin file",
+            &r,
+            1,
+            &format!("exec: {ENOENT}"),
+        );
+        f.check(!r.stderr.contains("denied"), || {
+            format!("[{}] a denial was logged: {r:?}", g.name)
+        });
+    }
+    f.finish();
+}

@@ -469,6 +469,8 @@ impl<H: Handler> FsPolicy<H> {
         let interp = match shebang_of(&r.path) {
             Ok(Some(i)) => i,
             Ok(None) => return Ok(()),
+            // Missing: the kernel fails the exec (ENOENT), nothing runs.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
             // Unreadable to the tracer: its interpreter cannot be checked.
             Err(e) => {
                 return Err(Refusal {
@@ -634,11 +636,13 @@ impl<H: Handler> FsPolicy<H> {
         };
         let view = self.view(call);
         let fd = fd_arg(call.abi, call.args[usize::from(fd_idx)]);
-        let res = match resolve::resolve_fd(&view, fd) {
-            Ok(r) => r,
-            // Let the kernel say EBADF.
-            Err(_) => return Ok(None),
-        };
+        // What the fd names cannot be judged: refuse (the kernel's answer for
+        // a bad fd, and fail closed for one the tracer cannot see).
+        let res = resolve::resolve_fd(&view, fd).map_err(|e| Refusal {
+            errno: libc::EBADF,
+            what: format!("fd {fd}: {e}"),
+            logged: false,
+        })?;
         self.judge(&res, op, &NoMemory).map(|()| None)
     }
 
