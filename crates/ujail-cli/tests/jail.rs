@@ -15,7 +15,6 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -111,27 +110,7 @@ fn jailed<S: AsRef<OsStr>>(prog: impl AsRef<OsStr>, args: &[S]) -> Output {
     run(ujail_cmd(&["run"], prog, args))
 }
 
-/// The status a shell would report: the exit code, or 128 + signal.
-fn shell_status(s: ExitStatus) -> i32 {
-    s.code()
-        .or_else(|| s.signal().map(|n| 128 + n))
-        .unwrap_or(-1)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// One-line summary of an output for failure messages.
-fn show(o: &Output) -> String {
-    format!(
-        "status {:?} (shell {}), stdout {:?}, stderr {:?}",
-        o.status,
-        shell_status(o.status),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
+use common::{shell_status, show, text};
 
 /// Collects failures; `finish` panics with all of them.
 #[derive(Default)]

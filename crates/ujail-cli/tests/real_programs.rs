@@ -13,9 +13,8 @@ mod common;
 
 use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Output};
+use std::process::{Command, Output};
 
 /// Watchdog for one command, seconds (gcc and python make many calls).
 const WATCHDOG: u64 = 180;
@@ -24,26 +23,7 @@ fn run(mut cmd: Command) -> Output {
     common::run_with_timeout(&mut cmd, WATCHDOG)
 }
 
-/// The status a shell would report: the exit code, or 128 + signal.
-fn shell_status(s: ExitStatus) -> i32 {
-    s.code()
-        .or_else(|| s.signal().map(|n| 128 + n))
-        .unwrap_or(-1)
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "status {:?} (shell {}), stdout {:?}, stderr {:?}",
-        o.status,
-        shell_status(o.status),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
+use common::{shell_status, show, text};
 
 /// `PROG ARGS` in `dir`, bare (`jail` None) or under `ujail OPTS --`.
 fn command(jail: Option<&[&str]>, dir: &Path, prog: &str, args: &[&str]) -> Command {

@@ -557,10 +557,13 @@ impl<H: Handler> FsPolicy<H> {
             Resolution::Anon(_) => (original, resolve),
         };
         let path = place_cstr(mem, path)?;
+        // openat2 (Linux 5.6) is in both generated tables.
         let Some(nr) = table::number(call.abi, "openat2") else {
-            let mut args = call.args;
-            args[usize::from(classify_path_index(call))] = path;
-            return Ok(Some(Rewrite { nr: call.nr, args }));
+            return Err(Refusal {
+                errno: libc::ENOSYS,
+                what: "no openat2 in the tables".into(),
+                logged: true,
+            });
         };
         let mut how = Vec::with_capacity(24);
         // openat ignores what O_PATH does not honour; openat2 refuses it.
@@ -1071,14 +1074,6 @@ fn shebang_of(path: &Path) -> io::Result<Option<PathBuf>> {
         .split(|&b| b == b' ' || b == b'\t')
         .find(|s| !s.is_empty())
         .map(|interp| PathBuf::from(std::ffi::OsStr::from_bytes(interp))))
-}
-
-/// The path argument index of an open-like call (for the no-openat2 case).
-fn classify_path_index(call: &Call) -> u8 {
-    match call.name {
-        Some("open" | "creat") => 0,
-        _ => 1,
-    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,23 @@ pub struct Call {
     pub initial_exec: bool,
 }
 
+#[cfg(test)]
+impl Call {
+    /// A call of thread 1 to `name` in `abi` with arguments `args` (tests).
+    pub(crate) fn named(abi: Abi, name: &str, args: [u64; 6]) -> Call {
+        let nr = ujail_regs::table::number(abi, name).expect("syscall name in the tables");
+        Call {
+            pid: 1,
+            abi,
+            nr,
+            name: ujail_regs::table::name(abi, nr),
+            args,
+            ip: 0,
+            initial_exec: false,
+        }
+    }
+}
+
 /// What to do with a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {

@@ -62,19 +62,10 @@ pub fn clone3_copy(call: &Call, mem: &mut dyn Memory) -> Result<[u64; 6], i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ujail_regs::{table, Abi};
+    use ujail_regs::Abi;
 
     fn call(abi: Abi, name: &str, arg0: u64) -> Call {
-        let nr = table::number(abi, name).unwrap();
-        Call {
-            pid: 1,
-            abi,
-            nr,
-            name: table::name(abi, nr),
-            args: [arg0, 0, 0, 0, 0, 0],
-            ip: 0,
-            initial_exec: false,
-        }
+        Call::named(abi, name, [arg0, 0, 0, 0, 0, 0])
     }
 
     #[test]

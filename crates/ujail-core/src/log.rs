@@ -427,16 +427,9 @@ mod tests {
     use super::*;
 
     fn call(name: &'static str, abi: Abi) -> Call {
-        let nr = ujail_regs::table::number(abi, name).unwrap();
-        Call {
-            pid: 7,
-            abi,
-            nr,
-            name: Some(name),
-            args: [0; 6],
-            ip: 0,
-            initial_exec: false,
-        }
+        let mut c = Call::named(abi, name, [0; 6]);
+        c.pid = 7;
+        c
     }
 
     #[test]

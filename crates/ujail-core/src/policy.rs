@@ -165,16 +165,7 @@ mod tests {
     }
 
     fn call(abi: Abi, name: &str) -> Call {
-        let nr = table::number(abi, name).unwrap();
-        Call {
-            pid: 1,
-            abi,
-            nr,
-            name: table::name(abi, nr),
-            args: [0; 6],
-            ip: 0,
-            initial_exec: false,
-        }
+        Call::named(abi, name, [0; 6])
     }
 
     #[test]

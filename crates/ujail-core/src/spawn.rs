@@ -10,7 +10,7 @@
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -174,7 +174,7 @@ pub fn spawn<H: Handler>(
     }
     let c_env: Vec<CString> = std::env::vars_os()
         .filter_map(|(k, v)| {
-            let mut kv = k.into_vec_bytes();
+            let mut kv = k.into_vec();
             kv.push(b'=');
             kv.extend_from_slice(v.as_bytes());
             CString::new(kv).ok()
@@ -231,17 +231,6 @@ fn seize_stopped_child(pid: Pid, options: i32) -> Result<(), Error> {
             pid,
             io::Error::other(format!("unexpected {other:?} from pid {got}")),
         )),
-    }
-}
-
-/// Helper for `OsString` → bytes without a copy of the key.
-trait IntoVecBytes {
-    fn into_vec_bytes(self) -> Vec<u8>;
-}
-
-impl IntoVecBytes for OsString {
-    fn into_vec_bytes(self) -> Vec<u8> {
-        std::os::unix::ffi::OsStringExt::into_vec(self)
     }
 }
 

@@ -198,3 +198,27 @@ fn kill_and_panic(child: &mut Child, line: &str, secs: u64) -> ! {
     let _ = child.wait();
     panic!("watchdog: {line} still running after {secs} s; killed");
 }
+
+/// The status a shell would report: the exit code, or 128 + signal.
+pub fn shell_status(s: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    s.code()
+        .or_else(|| s.signal().map(|n| 128 + n))
+        .unwrap_or(-1)
+}
+
+/// Bytes as text, lossily.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// One-line summary of an output for failure messages.
+pub fn show(o: &Output) -> String {
+    format!(
+        "status {:?} (shell {}), stdout {:?}, stderr {:?}",
+        o.status,
+        shell_status(o.status),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
