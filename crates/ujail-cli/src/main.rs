@@ -342,6 +342,10 @@ fn jail<H: Handler>(program: &[OsString], handler: H) -> Result<u8> {
     for problem in tracer.errors() {
         eprintln!("ujail: {problem}");
     }
+    if let Err(e) = tracer.handler_mut().finish() {
+        // The program's status stays the exit status; the log is incomplete.
+        eprintln!("ujail: writing the call log failed: {e}");
+    }
     if let Outcome::ExecFailed(e) = outcome {
         eprintln!(
             "ujail: {}: cannot execute: {}",

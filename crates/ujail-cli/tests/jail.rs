@@ -2897,3 +2897,29 @@ mod json {
         assert!(check_record(&parse(r#"{"pid":1}"#).expect("parses")).is_err());
     }
 }
+
+/// A call log that cannot be written (a full disk: /dev/full) is reported
+/// in one line; the program still runs and its status is ujail's.
+#[test]
+fn failing_log_writes_are_reported() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let o = run(ujail_cmd(
+            &["trace", "--log", "/dev/full"],
+            &g.path,
+            &["hello"],
+        ));
+        let what = format!("{} trace --log /dev/full", g.name);
+        f.check(
+            o.status.code() == Some(0) && text(&o.stdout) == "hello\n",
+            || format!("{what}: {}", show(&o)),
+        );
+        f.check(
+            text(&o.stderr)
+                .lines()
+                .any(|l| l.starts_with("ujail: writing the call log failed")),
+            || format!("{what}: no error line: {}", show(&o)),
+        );
+    }
+    f.finish();
+}

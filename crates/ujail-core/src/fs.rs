@@ -827,6 +827,10 @@ impl<H: Handler> Handler for FsPolicy<H> {
         self.inner.on_result(call, ret, mem);
     }
 
+    fn finish(&mut self) -> io::Result<()> {
+        self.inner.finish()
+    }
+
     fn on_event(&mut self, event: &Event) {
         if let Event::Exited { pid, .. } | Event::Killed { pid, .. } = event {
             self.tgids.remove(pid);

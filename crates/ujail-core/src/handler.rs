@@ -174,4 +174,10 @@ pub trait Handler {
     fn wants_scratch(&self) -> bool {
         false
     }
+
+    /// The run is over: flush what the handler writes; the first write
+    /// error, if any (a call log on a full disk must not fail silently).
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

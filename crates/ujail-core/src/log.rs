@@ -76,17 +76,6 @@ impl<H: Handler> Logger<H> {
         }
     }
 
-    /// Flush the log; the first write error met, if any.
-    pub fn finish(&mut self) -> Result<(), std::io::Error> {
-        for (_, p) in std::mem::take(&mut self.pending) {
-            self.emit(&p.call, &p.args, None, p.verdict);
-        }
-        if let Some(e) = self.write_error.take() {
-            return Err(e);
-        }
-        self.out.flush()
-    }
-
     fn emit(&mut self, call: &Call, args: &[String], ret: Option<i64>, verdict: &str) {
         if self.write_error.is_some() {
             return;
@@ -180,6 +169,20 @@ impl<H: Handler> Handler for Logger<H> {
 
     fn wants_scratch(&self) -> bool {
         self.inner.wants_scratch()
+    }
+
+    /// Flush the log (lines of calls that never returned included); the
+    /// first write error met, if any.
+    fn finish(&mut self) -> Result<(), std::io::Error> {
+        for (_, p) in std::mem::take(&mut self.pending) {
+            self.emit(&p.call, &p.args, None, p.verdict);
+        }
+        let inner = self.inner.finish();
+        if let Some(e) = self.write_error.take() {
+            return Err(e);
+        }
+        self.out.flush()?;
+        inner
     }
 
     fn on_event(&mut self, event: &Event) {
