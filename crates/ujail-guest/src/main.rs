@@ -6,7 +6,8 @@
 //! is specified in the team contract ("Guest subcommands"). Output goes to
 //! stdout with one `write(2)` per line (no stdio buffering, so traces show
 //! exactly the calls listed there); usage errors go to stderr with status 2.
-//! The unsafe code (libc calls, raw syscall instructions) is in `sys`.
+//! The unsafe code (libc calls, raw syscall instructions) is in `sys` and,
+//! for the socket calls of `net`, `netsys`.
 
 #![deny(unsafe_code)]
 
@@ -14,8 +15,12 @@
 // `deny` rather than `forbid` at the root so that this one `allow` works.
 #[allow(unsafe_code)]
 mod sys;
+// The socket calls of `net` (same rules as `sys`).
+#[allow(unsafe_code)]
+mod netsys;
 
 mod fs;
+mod net;
 mod race;
 mod raw;
 
@@ -50,7 +55,46 @@ usage: ujail-guest <cmd> [args]
   race-dir DIR N  open DIR/sub/f N times while another thread renames
                   DIR/realsub and DIR/linksub (a symlink) in turn to DIR/sub;
                   prints \"leaked K allowed A failed F eloop E\" (K: content
-                  not that of DIR/realsub/f)";
+                  not that of DIR/realsub/f)
+  net OP ARGS...  socket calls (libc unless noted). HOST: numeric IPv4 or IPv6
+                  address; it picks the family (AF_INET6 for any IPv6 form,
+                  ::ffff:a.b.c.d too). Prints the lines shown, exit 0, or
+                  \"CALL: ENAME\" (the failing call, its errno name) and exit
+                  1. Peer text: non-printable bytes and \\ as \\xNN. OP is:
+      tcp HOST PORT       connect, write \"ping\\n\", read a line (to \\n, EOF
+                          or 256 bytes): \"reply LINE\"
+      udp HOST PORT       unconnected: sendto \"ping\", recvfrom (5 s timeout):
+                          \"reply TEXT from ADDR:PORT\" (IPv6 \"[ADDR]:PORT\")
+      udp-connected HOST PORT   connect, send, recv (5 s): \"reply TEXT\"
+      sendmsg HOST PORT   sendmsg, recvmsg (msg_name set; 5 s):
+                          \"reply TEXT from ADDR:PORT\"
+      sendmmsg HOST PORT N   one sendmmsg of \"m0\"..\"mN-1\", each to
+                          HOST:PORT: \"sent K\", then \"len I L\" for each
+      fastopen HOST PORT  sendto \"ping\\n\" with MSG_FASTOPEN, read a line:
+                          \"reply LINE\"
+      unix PATH | abstract NAME   AF_UNIX stream connect, \"ping\\n\", read a
+                          line: \"reply LINE\"
+      socket FAMILY TYPE [PROTO]  FAMILY unix|inet|inet6|netlink|packet|N,
+                          TYPE stream|dgram|raw|seqpacket|N, PROTO N (0): \"ok\"
+      socketpair          \"hi\" across an AF_UNIX socketpair: \"pair hi\"
+      listen HOST PORT    bind (PORT 0: any), listen: \"listening PORT\"; accept
+                          one, read a line, write \"pong\\n\":
+                          \"accepted IP LINE\"; \"accepted IP EOF\" (exit 0) or
+                          \"accepted IP read: ENAME\" (exit 1) if none
+      listen-unbound      listen on an unbound AF_INET socket: \"listening\"
+      udp-recv HOST PORT  bind: \"bound PORT\"; then 2 datagrams, 5 s timeout
+                          each: \"got TEXT from IP\" (\"recvfrom: EAGAIN\", exit
+                          1, on timeout)
+      socketcall-connect HOST PORT   (IPv4) socket and connect through i386
+                          socketcall (int $0x80), then as tcp: \"reply LINE\";
+                          their errors \"socketcall: ENAME\"
+      race-connect ALLOWED_IP DENIED_IP PORT N   (IPv4) N UDP sockets, each
+                          connected (raw syscall) to one sockaddr_in that
+                          another thread flips between the two IPs; prints
+                          \"leaked K allowed A failed F\" (K: getpeername not
+                          ALLOWED_IP:PORT; F: connect failed)
+      race-socketcall ALLOWED_IP DENIED_IP PORT N   the same, socket and
+                          connect through socketcall (int $0x80)";
 
 /// How a subcommand ends when it does not end the process itself.
 enum Fail {
@@ -116,6 +160,8 @@ fn run(args: &[OsString]) -> Res {
         "sleep" => argc(1).and_then(|()| sleep(&rest[0])),
         "fs" if !rest.is_empty() => fs::run(rest),
         "fs" => Err(Fail::Usage("`fs` takes OP ARGS...".into())),
+        "net" if !rest.is_empty() => net::run(rest),
+        "net" => Err(Fail::Usage("`net` takes OP ARGS...".into())),
         "raw" if (1..=7).contains(&rest.len()) => raw::run(rest),
         "raw" => Err(Fail::Usage("`raw` takes NR [A0..A5]".into())),
         "race-mem" => argc(3).and_then(|()| race::mem(&rest[0], &rest[1], number(&rest[2])?)),

@@ -45,8 +45,9 @@ fn word(arg: &OsString) -> Result<usize, Fail> {
     s.parse().map_err(|_| bad())
 }
 
-/// The symbolic name of an errno value (the common ones; others `E<n>`).
-fn errno_name(e: i32) -> String {
+/// The symbolic name of an errno value (the common ones; others `E<n>`);
+/// `net` prints its errors with it too.
+pub fn errno_name(e: i32) -> String {
     let name = match e {
         libc::EPERM => "EPERM",
         libc::ENOENT => "ENOENT",
@@ -85,6 +86,21 @@ fn errno_name(e: i32) -> String {
         libc::ELOOP => "ELOOP",
         libc::EOPNOTSUPP => "EOPNOTSUPP",
         libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::ENOTSOCK => "ENOTSOCK",
+        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        libc::ESOCKTNOSUPPORT => "ESOCKTNOSUPPORT",
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::ECONNABORTED => "ECONNABORTED",
+        libc::ECONNRESET => "ECONNRESET",
+        libc::EISCONN => "EISCONN",
+        libc::ENOTCONN => "ENOTCONN",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::EALREADY => "EALREADY",
+        libc::EINPROGRESS => "EINPROGRESS",
         _ => return format!("E{e}"),
     };
     name.to_owned()

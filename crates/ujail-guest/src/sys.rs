@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 pub type Pid = libc::pid_t;
 
 /// Maps a libc-style `-1 means errno` result to `io::Result`.
-fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
+pub fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
     if ret == T::from(-1) {
         Err(io::Error::last_os_error())
     } else {
@@ -23,7 +23,7 @@ fn cvt<T: Copy + PartialEq + From<i8>>(ret: T) -> io::Result<T> {
 }
 
 /// Maps a raw-instruction result (`-errno` on failure) to `io::Result`.
-fn cvt_raw(ret: isize) -> io::Result<usize> {
+pub fn cvt_raw(ret: isize) -> io::Result<usize> {
     match usize::try_from(ret) {
         Ok(n) => Ok(n),
         Err(_) => {
