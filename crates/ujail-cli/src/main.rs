@@ -14,8 +14,10 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use ujail_core::fs::FsPolicy;
 use ujail_core::log::{LogFormat, Logger};
+use ujail_core::net::NetPolicy;
 use ujail_core::policy::DenyList;
 use ujail_core::{errno, Handler, Outcome, SpawnError};
+use ujail_net::rules::{Mode, NetRules, Rule};
 use ujail_path::file::PolicyFile;
 use ujail_path::rules::{Access, PathRules};
 
@@ -36,7 +38,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run PROG jailed; every call is forwarded unless a rule denies it.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run PROG jailed, allow everything and log every call (strace-like).
     Trace(Jailed),
     /// Validate a policy file and print what it grants.
@@ -79,11 +81,46 @@ struct RunArgs {
     /// Allow everything, but log what the policy would deny.
     #[arg(long)]
     audit: bool,
+    #[command(flatten)]
+    net: NetArgs,
     /// The tracing engine.
     #[arg(long, value_enum, default_value_t = Engine::Sysemu)]
     engine: Engine,
     #[command(flatten)]
     jailed: Jailed,
+}
+
+/// The network policy's flags (see the README's "Firewall").
+#[derive(Args, Debug)]
+struct NetArgs {
+    /// Network mode: all (no rule but the defaults), none (no inet
+    /// sockets), loopback (127.0.0.0/8 and ::1 only), log (allow, log every
+    /// destination), ask (ask on the terminal per new destination).
+    #[arg(long = "net", value_name = "MODE")]
+    net_mode: Option<String>,
+    /// Allow connecting (and sending datagrams) to ADDR[/PREFIX][:PORTS];
+    /// IPv6 in brackets: '[::1]:8080'. Repeatable.
+    #[arg(long = "allow-connect", value_name = "TARGET")]
+    allow_connect: Vec<String>,
+    /// Allow binding and listening on ADDR[:PORTS] (port 0: any ephemeral
+    /// port the kernel picks).
+    #[arg(long = "allow-bind", value_name = "TARGET")]
+    allow_bind: Vec<String>,
+    /// Allow accepting connections and datagrams from ADDR[/PREFIX][:PORTS].
+    #[arg(long = "allow-accept", value_name = "TARGET")]
+    allow_accept: Vec<String>,
+    /// A network rule: ACTION DIRECTION TARGET, e.g.
+    /// 'deny=ECONNREFUSED connect *:25' or 'allow connect @/tmp/.X11-unix/X0'.
+    #[arg(long = "net-rule", value_name = "RULE")]
+    net_rules: Vec<String>,
+    /// Write every network decision to FILE (default: denials and logged
+    /// decisions to stderr); JSON Lines with --log-format json.
+    #[arg(long = "net-log", value_name = "FILE")]
+    net_log: Option<PathBuf>,
+    /// --net ask: write the `always`/`never` answers to FILE as a policy
+    /// file's [net] table.
+    #[arg(long = "net-save", value_name = "FILE")]
+    net_save: Option<PathBuf>,
 }
 
 /// What `run` and `trace` share: the call log and the program.
@@ -179,7 +216,10 @@ fn run(cli: Cli) -> Result<u8> {
             }
             let rules = path_rules(&args, file.as_ref())?;
             let audit = args.audit || file.as_ref().is_some_and(|f| f.audit);
-            let mut policy = FsPolicy::new(deny, rules, Box::new(io::stderr())).audit(audit);
+            let net = net_policy(&args, file.as_ref(), !rules.is_empty(), audit)?;
+            let mut policy = FsPolicy::new(deny, rules, Box::new(io::stderr()))
+                .audit(audit)
+                .with_net(net);
             for name in file
                 .iter()
                 .flat_map(|f| f.allow.iter())
@@ -282,6 +322,60 @@ fn path_rules(args: &RunArgs, file: Option<&PolicyFile>) -> Result<PathRules> {
     Ok(rules)
 }
 
+/// The network policy of `ujail run`: the policy file's mode and rules,
+/// then the flags'.
+fn net_policy(
+    args: &RunArgs,
+    file: Option<&PolicyFile>,
+    paths_ruled: bool,
+    audit: bool,
+) -> Result<NetPolicy> {
+    let net = &args.net;
+    let mode_text = net
+        .net_mode
+        .as_deref()
+        .or_else(|| file.and_then(|f| f.net_mode.as_deref()));
+    let mode = match mode_text {
+        Some(m) => Mode::parse(m).map_err(|e| anyhow::anyhow!("--net {m}: {e}"))?,
+        None => Mode::All,
+    };
+    let mut rules = NetRules::new(mode);
+    for r in file.iter().flat_map(|f| f.net_rules.iter()) {
+        rules.add(Rule::parse(r).map_err(|e| anyhow::anyhow!("[net] rule {r:?}: {e}"))?);
+    }
+    let flags = [
+        ("allow-connect", "allow connect", &net.allow_connect),
+        ("allow-bind", "allow bind", &net.allow_bind),
+        ("allow-accept", "allow accept", &net.allow_accept),
+    ];
+    for (flag, prefix, targets) in flags {
+        for t in targets {
+            let rule = Rule::parse(&format!("{prefix} {t}"))
+                .map_err(|e| anyhow::anyhow!("--{flag} {t}: {e}"))?;
+            rules.add(rule);
+        }
+    }
+    for r in &net.net_rules {
+        rules.add(Rule::parse(r).map_err(|e| anyhow::anyhow!("--net-rule {r:?}: {e}"))?);
+    }
+    // With a filesystem policy, abstract unix sockets (which bypass it)
+    // need a rule naming them.
+    rules.set_strict_unix(paths_ruled);
+    let json = args.jailed.log.log_format == Format::Json;
+    let (out, log_all): (Box<dyn Write>, bool) = match &net.net_log {
+        Some(p) => (open_log(p)?, true),
+        None => (Box::new(io::stderr()), false),
+    };
+    if net.net_save.is_some() && mode != Mode::Ask {
+        anyhow::bail!("--net-save: only with --net ask (it saves the answers)");
+    }
+    let mut policy = NetPolicy::new(rules, out, json, log_all).audit(audit);
+    if let Some(p) = &net.net_save {
+        policy = policy.save_answers(p.clone());
+    }
+    Ok(policy)
+}
+
 /// `ujail check FILE`: validate and print what the policy grants.
 fn check(path: &std::path::Path) -> Result<u8> {
     let file = ujail_path::file::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -306,6 +400,14 @@ fn check(path: &std::path::Path) -> Result<u8> {
     }
     for a in &file.allow {
         writeln!(out, "allow syscall {a} (denied by default)")?;
+    }
+    if let Some(m) = &file.net_mode {
+        writeln!(out, "net   mode {m}")?;
+    }
+    for r in &file.net_rules {
+        let rule = Rule::parse(r)
+            .map_err(|e| anyhow::anyhow!("{}: [net] rule {r:?}: {e}", path.display()))?;
+        writeln!(out, "net   {rule}")?;
     }
     if file.audit {
         writeln!(out, "audit: denials are logged, not enforced")?;
@@ -354,4 +456,17 @@ fn jail<H: Handler>(program: &[OsString], handler: H) -> Result<u8> {
         );
     }
     Ok(u8::try_from(outcome.exit_status() & 0xff).unwrap_or(EXIT_UJAIL_ERROR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        // clap checks argument ids, flags and groups here, not at run time
+        // in a release build.
+        Cli::command().debug_assert();
+    }
 }

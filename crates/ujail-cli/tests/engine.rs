@@ -12,7 +12,7 @@ use std::ffi::{OsStr, OsString};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ujail_core::{Call, Handler, Memory, Outcome, Verdict};
+use ujail_core::{Call, Handler, Memory, Outcome, ResultAction, Verdict};
 use ujail_mem::RemoteAddr;
 use ujail_regs::signature::{signature_for, ArgKind};
 
@@ -83,8 +83,9 @@ impl Handler for Redirect {
         }
     }
 
-    fn on_result(&mut self, _call: &Call, ret: Option<i64>, _mem: &mut dyn Memory) {
+    fn on_result(&mut self, _call: &Call, ret: Option<i64>, _mem: &mut dyn Memory) -> ResultAction {
         self.results.push(ret);
+        ResultAction::Keep
     }
 }
 

@@ -34,16 +34,18 @@ use std::path::{Path, PathBuf};
 
 use ujail_mem::{MemError, RemoteAddr};
 use ujail_path::classify::{
-    self, open_effective_op, open_follows_last, Class, OpenHow, PathArg, PathOp, SockAddrArg,
-    AT_FDCWD, CREAT_FLAGS, O_CREAT, O_TMPFILE_BIT, RESOLVE_BENEATH, RESOLVE_IN_ROOT,
-    RESOLVE_NO_SYMLINKS,
+    self, open_effective_op, open_follows_last, Class, OpenHow, PathArg, PathOp, AT_FDCWD,
+    CREAT_FLAGS, O_CREAT, O_TMPFILE_BIT, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS,
 };
 use ujail_path::resolve::{self, FdTarget, ProcessView, Resolution};
 use ujail_path::rules::{Decision, PathRules};
 use ujail_regs::{table, Abi};
 
 use crate::errno;
-use crate::handler::{Call, Event, Handler, Memory, Pid, Verdict};
+use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
+use crate::net::NetPolicy;
+
+mod socket;
 
 /// Longest path read from the tracee (PATH_MAX).
 const PATH_MAX: usize = 4096;
@@ -109,6 +111,11 @@ pub struct FsPolicy<H> {
     proc_self: bool,
     out: Box<dyn Write>,
     tgids: HashMap<Pid, Pid>,
+    /// The network policy (socket calls).
+    net: NetPolicy,
+    /// Calls whose result is judged, per thread, and whether the inner
+    /// handler asked for the result too.
+    results: HashMap<Pid, (socket::Pending, bool)>,
 }
 
 impl<H> std::fmt::Debug for FsPolicy<H> {
@@ -131,7 +138,16 @@ impl<H: Handler> FsPolicy<H> {
             proc_self: true,
             out,
             tgids: HashMap::new(),
+            net: NetPolicy::permissive(),
+            results: HashMap::new(),
         }
+    }
+
+    /// Judge socket calls by `net` (the default denies raw and packet
+    /// sockets and allows the rest).
+    pub fn with_net(mut self, net: NetPolicy) -> Self {
+        self.net = net;
+        self
     }
 
     /// Audit mode: allow everything, log what would be denied.
@@ -189,6 +205,9 @@ impl<H: Handler> FsPolicy<H> {
             });
         };
         let mode_arg = if name == "open" { 2 } else { 3 };
+        if socket::is_socket_call(name) {
+            return self.check_socket(call, name, mem);
+        }
         match class {
             // The integrity defaults, with or without path rules.
             Class::NoPath => self.check_no_path(call, name, mem).map(|()| None),
@@ -221,7 +240,7 @@ impl<H: Handler> FsPolicy<H> {
             Class::Creat { path } => self.check_open(call, path, None, CREAT_FLAGS, 1, mem),
             _ if self.rules.is_empty() => Ok(None),
             Class::Paths(args) => self.check_paths(call, args, mem),
-            Class::Socket => self.check_socket(call, name, mem),
+            Class::Socket => Ok(None),
             Class::FdOnly => self.check_fd(call, name),
             Class::Open { .. } => Ok(None),
         }
@@ -648,139 +667,6 @@ impl<H: Handler> FsPolicy<H> {
         })?;
         self.judge(&res, op, &NoMemory).map(|()| None)
     }
-
-    fn check_socket(&mut self, call: &Call, name: &str, mem: &mut dyn Memory) -> Checked {
-        if name == "socketcall" {
-            return self.check_socketcall(call, mem);
-        }
-        let Some((op, where_)) = classify::socket_addr(name) else {
-            return Ok(None);
-        };
-        match where_ {
-            SockAddrArg::Direct { addr, len } => {
-                let (a, l) = (usize::from(addr), usize::from(len));
-                match self.check_sockaddr(call, call.args[a], call.args[l], op, mem)? {
-                    Some((placed, new_len)) => {
-                        let mut args = call.args;
-                        args[a] = placed;
-                        args[l] = new_len;
-                        Ok(Some(Rewrite { nr: call.nr, args }))
-                    }
-                    None => Ok(None),
-                }
-            }
-            SockAddrArg::MsgHdr { msg } => {
-                let (name_ptr, name_len) =
-                    read_msg_name(call.abi, mem, call.args[usize::from(msg)])?;
-                self.check_sockaddr(call, name_ptr, name_len, op, mem)
-                    .map(|_| None)
-            }
-            SockAddrArg::MMsgHdr { vec, vlen } => {
-                let stride: u64 = if call.abi == Abi::I386 { 32 } else { 64 };
-                for i in 0..call.args[usize::from(vlen)].min(1024) {
-                    let at = call.args[usize::from(vec)] + i * stride;
-                    let (name_ptr, name_len) = read_msg_name(call.abi, mem, at)?;
-                    self.check_sockaddr(call, name_ptr, name_len, op, mem)?;
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    /// i386 `socketcall(call, args)`: the arguments are words in tracee
-    /// memory. An address is checked and the call rewritten to read a copy
-    /// of the words pointing at a copy of the address.
-    fn check_socketcall(&mut self, call: &Call, mem: &mut dyn Memory) -> Checked {
-        let Some(sub) = classify::socketcall_name(call.args[0]) else {
-            return Ok(None);
-        };
-        let Some((op, where_)) = classify::socket_addr(sub) else {
-            return Ok(None);
-        };
-        let mut raw = [0u8; 24];
-        mem.read(RemoteAddr(call.args[1]), &mut raw)
-            .map_err(|e| mem_refusal(&e))?;
-        let mut words: [u64; 6] = std::array::from_fn(|i| {
-            u64::from(u32::from_le_bytes([
-                raw[4 * i],
-                raw[4 * i + 1],
-                raw[4 * i + 2],
-                raw[4 * i + 3],
-            ]))
-        });
-        match where_ {
-            SockAddrArg::Direct { addr, len } => {
-                let (a, l) = (usize::from(addr), usize::from(len));
-                let Some((placed, new_len)) =
-                    self.check_sockaddr(call, words[a], words[l], op, mem)?
-                else {
-                    // Not a unix path: still make the kernel read the words
-                    // we looked at.
-                    return place_words(mem, call, &words);
-                };
-                words[a] = placed;
-                words[l] = new_len;
-                place_words(mem, call, &words)
-            }
-            SockAddrArg::MsgHdr { msg } => {
-                let (p, l) = read_msg_name(call.abi, mem, words[usize::from(msg)])?;
-                self.check_sockaddr(call, p, l, op, mem).map(|_| None)
-            }
-            SockAddrArg::MMsgHdr { .. } => Ok(None),
-        }
-    }
-
-    /// Check an `AF_UNIX` path address; `Some((copy, len))` with a placed
-    /// copy holding the resolved path, `None` for other families.
-    fn check_sockaddr(
-        &mut self,
-        call: &Call,
-        addr: u64,
-        len: u64,
-        op: PathOp,
-        mem: &mut dyn Memory,
-    ) -> Result<Option<(u64, u64)>, Refusal> {
-        if addr == 0 || len < 3 {
-            return Ok(None);
-        }
-        let len = usize::try_from(len.min(110)).unwrap_or(110);
-        let mut sa = vec![0u8; len];
-        mem.read(RemoteAddr(addr), &mut sa)
-            .map_err(|e| mem_refusal(&e))?;
-        if u16::from_le_bytes([sa[0], sa[1]]) != AF_UNIX || sa[2] == 0 {
-            // Not a unix socket, or an abstract one (no filesystem path).
-            return Ok(None);
-        }
-        let path: Vec<u8> = sa[2..].iter().copied().take_while(|&b| b != 0).collect();
-        let view = self.view(call);
-        let res =
-            resolve::resolve(&view, None, &path, op != PathOp::Create).map_err(|e| Refusal {
-                errno: e.errno(),
-                what: format!("socket {:?}: {e}", String::from_utf8_lossy(&path)),
-                logged: false,
-            })?;
-        self.judge(&res, op, mem)?;
-        let Resolution::Path(r) = res else {
-            return Ok(None);
-        };
-        let canon = r.path.as_os_str().as_bytes();
-        if canon.len() >= 108 {
-            return Err(Refusal {
-                errno: libc::ENAMETOOLONG,
-                what: format!("socket path {}", r.path.display()),
-                logged: true,
-            });
-        }
-        let mut copy = AF_UNIX.to_le_bytes().to_vec();
-        copy.extend_from_slice(canon);
-        copy.push(0);
-        let placed = mem.place(&copy).ok_or_else(|| Refusal {
-            errno: libc::ENOMEM,
-            what: "no scratch area".into(),
-            logged: true,
-        })?;
-        Ok(Some((placed.0, u64::try_from(copy.len()).unwrap_or(0))))
-    }
 }
 
 impl<H: Handler> Handler for FsPolicy<H> {
@@ -795,13 +681,28 @@ impl<H: Handler> Handler for FsPolicy<H> {
             return v;
         }
         let report = v == Verdict::ForwardReport;
-        match self.check(call, mem) {
+        self.results.remove(&call.pid);
+        let checked = self.check(call, mem);
+        // A socket call whose result is judged (accept's peer, ...).
+        let ours = match self.results.get_mut(&call.pid) {
+            Some(p) if checked.is_ok() => {
+                p.1 = report;
+                true
+            }
+            Some(_) => {
+                self.results.remove(&call.pid);
+                false
+            }
+            None => false,
+        };
+        match checked {
+            Ok(None) if ours => Verdict::ForwardReport,
             Ok(None) => v,
             Ok(Some(_)) if self.audit => v,
             Ok(Some(rw)) => Verdict::Rewrite {
                 nr: rw.nr,
                 args: rw.args,
-                report,
+                report: report || ours,
             },
             Err(r) if !r.logged => {
                 // The kernel's own answer (ENOENT, ENOTDIR, ...), given by
@@ -823,17 +724,33 @@ impl<H: Handler> Handler for FsPolicy<H> {
         }
     }
 
-    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) {
-        self.inner.on_result(call, ret, mem);
+    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) -> ResultAction {
+        let Some((pending, inner_report)) = self.results.remove(&call.pid) else {
+            return self.inner.on_result(call, ret, mem);
+        };
+        let inner = if inner_report {
+            self.inner.on_result(call, ret, mem)
+        } else {
+            ResultAction::Keep
+        };
+        match ret {
+            Some(r) => match self.judge_result(call, pending, r, mem) {
+                ResultAction::Keep => inner,
+                ours => ours,
+            },
+            None => inner,
+        }
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.inner.finish()
+        let net = self.net.finish();
+        self.inner.finish().and(net)
     }
 
     fn on_event(&mut self, event: &Event) {
         if let Event::Exited { pid, .. } | Event::Killed { pid, .. } = event {
             self.tgids.remove(pid);
+            self.results.remove(pid);
         }
         if let Event::Exec { pid, former } = event {
             self.tgids.remove(former);
@@ -1027,21 +944,6 @@ fn place_cstr(mem: &mut dyn Memory, bytes: &[u8]) -> Result<u64, Refusal> {
         what: "no scratch area for a checked copy".into(),
         logged: true,
     })
-}
-
-fn place_words(mem: &mut dyn Memory, call: &Call, words: &[u64; 6]) -> Checked {
-    let bytes: Vec<u8> = words
-        .iter()
-        .flat_map(|w| u32::try_from(w & 0xffff_ffff).unwrap_or(0).to_le_bytes())
-        .collect();
-    let placed = mem.place(&bytes).ok_or_else(|| Refusal {
-        errno: libc::ENOMEM,
-        what: "no scratch area".into(),
-        logged: true,
-    })?;
-    let mut args = call.args;
-    args[1] = placed.0;
-    Ok(Some(Rewrite { nr: call.nr, args }))
 }
 
 /// `msg_name`/`msg_namelen` of a `struct msghdr` at `addr`.

@@ -100,6 +100,31 @@ pub trait Memory {
         let _ = pid;
         false
     }
+
+    /// Write `data` at tracee address `addr` the way the kernel writes a
+    /// result to user memory: page protections hold (a read-only page, the
+    /// scratch area included, is an error, never written).
+    fn write(&mut self, addr: RemoteAddr, data: &[u8]) -> Result<(), MemError> {
+        let _ = data;
+        Err(MemError::Fault {
+            op: ujail_mem::Access::Write,
+            pid: 0,
+            addr,
+        })
+    }
+}
+
+/// What the tracer does with a reported result ([`Handler::on_result`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum ResultAction {
+    /// The program gets the result.
+    Keep,
+    /// The program gets this value instead (`-errno` for an error).
+    Set(i64),
+    /// The result is dropped and the call runs again, judged anew (as a
+    /// restarted call: the program never sees the first result).
+    Repeat,
 }
 
 /// Something that happened to a tracee other than a system call.
@@ -157,10 +182,12 @@ pub trait Handler {
     /// Decide what to do with `call`.
     fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict;
 
-    /// The result of a call forwarded with [`Verdict::ForwardReport`]
-    /// (`None` when the call never returned, e.g. the thread died in it).
-    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) {
+    /// The result of a call forwarded with [`Verdict::ForwardReport`] or a
+    /// reported [`Verdict::Rewrite`] (`None` when the call never returned,
+    /// e.g. the thread died in it; the action is then ignored).
+    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) -> ResultAction {
         let _ = (call, ret, mem);
+        ResultAction::Keep
     }
 
     /// A non-syscall event.

@@ -17,6 +17,7 @@ pub mod fs;
 pub mod handler;
 pub mod integrity;
 pub mod log;
+pub mod net;
 pub mod policy;
 pub mod spawn;
 pub mod stop;
@@ -24,6 +25,6 @@ mod sys;
 pub mod tracer;
 
 pub use error::{Error, SpawnError};
-pub use handler::{Call, Event, Handler, Memory, Pid, Verdict};
+pub use handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
 pub use spawn::spawn;
 pub use tracer::{Outcome, Tracer};

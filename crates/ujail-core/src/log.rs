@@ -17,7 +17,7 @@ use ujail_regs::signature::{signature_for, ArgKind};
 use ujail_regs::Abi;
 
 use crate::errno;
-use crate::handler::{Call, Event, Handler, Memory, Pid, Verdict};
+use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
 
 /// How strings and buffers are cut in the log.
 const STR_LIMIT: usize = 32;
@@ -149,10 +149,23 @@ impl<H: Handler> Handler for Logger<H> {
         }
     }
 
-    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) {
+    fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) -> ResultAction {
         let Some(mut p) = self.pending.remove(&call.pid) else {
-            return;
+            return ResultAction::Keep;
         };
+        // The inner policy first: the log shows what the program gets.
+        let action = if p.inner_wants_result {
+            self.inner.on_result(call, ret, mem)
+        } else {
+            ResultAction::Keep
+        };
+        let ret = match action {
+            ResultAction::Set(v) => Some(v),
+            ResultAction::Keep | ResultAction::Repeat => ret,
+        };
+        if action == ResultAction::Repeat {
+            p.verdict = "dropped, repeated";
+        }
         if let (Some(r), Some(kinds)) = (ret, call.name.and_then(|n| signature_for(call.abi, n))) {
             for (i, kind) in kinds.iter().enumerate() {
                 if *kind == ArgKind::OutBuf && r > 0 && i < p.args.len() {
@@ -162,9 +175,7 @@ impl<H: Handler> Handler for Logger<H> {
             }
         }
         self.emit(&p.call, &p.args, ret, p.verdict);
-        if p.inner_wants_result {
-            self.inner.on_result(call, ret, mem);
-        }
+        action
     }
 
     fn wants_scratch(&self) -> bool {

@@ -8,6 +8,7 @@
 use std::ffi::CStr;
 use std::io;
 use std::mem::MaybeUninit;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 use libc::{c_int, c_long, c_void, pid_t};
@@ -312,6 +313,143 @@ pub(crate) fn forward_signals(pid: pid_t) -> io::Result<()> {
             libc::sigaction(sig, &sa, std::ptr::null_mut())
         };
         check(c_long::from(r))?;
+    }
+    Ok(())
+}
+
+/// Write `data` at `addr` in process `pid` with `process_vm_writev(2)`:
+/// unlike `/proc/PID/mem` and `PTRACE_POKEDATA` it honours page
+/// protections, as the kernel's own writes of results to user memory do.
+pub(crate) fn write_user(pid: pid_t, addr: u64, data: &[u8]) -> io::Result<()> {
+    let local = libc::iovec {
+        iov_base: data.as_ptr().cast_mut().cast(),
+        iov_len: data.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: std::ptr::without_provenance_mut(
+            usize::try_from(addr).map_err(|_| io::Error::from_raw_os_error(libc::EFAULT))?,
+        ),
+        iov_len: data.len(),
+    };
+    // SAFETY: one local iovec over `data` (only read), one remote iovec the
+    // kernel checks against the tracee's mappings.
+    let n = unsafe { libc::process_vm_writev(pid, &local, 1, &remote, 1, 0) };
+    match usize::try_from(n) {
+        Ok(n) if n == data.len() => Ok(()),
+        Ok(_) => Err(io::Error::from_raw_os_error(libc::EFAULT)),
+        Err(_) => Err(io::Error::last_os_error()),
+    }
+}
+
+/// A copy of the tracee's fd `fd` (`pidfd_getfd(2)`), through a pidfd of
+/// thread `tid` (`PIDFD_THREAD`, Linux 6.9+, so a thread that unshared its
+/// fd table is seen right) or else of its process `tgid`.
+pub(crate) fn tracee_fd(tid: pid_t, tgid: pid_t, fd: c_int) -> io::Result<OwnedFd> {
+    const PIDFD_THREAD: c_long = libc::O_EXCL as c_long;
+    let open = |pid: pid_t, flags: c_long| -> io::Result<OwnedFd> {
+        // SAFETY: pidfd_open takes a pid and flags and returns a new fd.
+        let r = unsafe { libc::syscall(libc::SYS_pidfd_open, c_long::from(pid), flags) };
+        let r = c_int::try_from(r).map_err(|_| io::Error::last_os_error())?;
+        if r < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `r` is a fresh fd that nothing else owns.
+        Ok(unsafe { OwnedFd::from_raw_fd(r) })
+    };
+    let pidfd = open(tid, PIDFD_THREAD).or_else(|_| open(tgid, 0))?;
+    // SAFETY: pidfd_getfd(pidfd, targetfd, flags=0) returns a new fd.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_getfd,
+            c_long::from(pidfd.as_raw_fd()),
+            c_long::from(fd),
+            0 as c_long,
+        )
+    };
+    let r = c_int::try_from(r).map_err(|_| io::Error::last_os_error())?;
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above, a fresh fd.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// `getsockname(2)` (`peer` false) or `getpeername(2)` of socket `fd`: the
+/// raw address bytes.
+pub(crate) fn sock_name(fd: BorrowedFd<'_>, peer: bool) -> io::Result<Vec<u8>> {
+    let mut buf = [0u8; 128];
+    let mut len = libc::socklen_t::try_from(buf.len()).unwrap_or(0);
+    let p: *mut libc::sockaddr = buf.as_mut_ptr().cast();
+    // SAFETY: `buf` holds `len` writable bytes; the kernel writes at most
+    // that many and updates `len`.
+    let r = unsafe {
+        if peer {
+            libc::getpeername(fd.as_raw_fd(), p, &mut len)
+        } else {
+            libc::getsockname(fd.as_raw_fd(), p, &mut len)
+        }
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = usize::try_from(len).unwrap_or(0).min(buf.len());
+    Ok(buf[..n].to_vec())
+}
+
+/// An integer socket option (`SO_TYPE`, `SO_DOMAIN`, ...).
+pub(crate) fn sock_opt(fd: BorrowedFd<'_>, level: c_int, name: c_int) -> io::Result<c_int> {
+    let mut v: c_int = 0;
+    let mut len = libc::socklen_t::try_from(std::mem::size_of::<c_int>()).unwrap_or(4);
+    // SAFETY: `v` is a c_int the kernel writes, `len` its size.
+    let r = unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            std::ptr::from_mut(&mut v).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(v)
+}
+
+/// Abort a connection: linger 0 then shut both ways, so the peer gets a
+/// reset and the jailed holder of the socket reads end of file.
+pub(crate) fn reset_connection(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a `struct linger` by pointer and its size.
+    let r = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::from_ref(&linger).cast(),
+            libc::socklen_t::try_from(std::mem::size_of::<libc::linger>()).unwrap_or(8),
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: shutdown takes an fd and a constant.
+    if unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Take the datagram at the head of socket `fd`'s queue out, unread.
+pub(crate) fn discard_datagram(fd: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: a zero-length receive into no buffer: the kernel writes
+    // nothing to user memory and drops the datagram.
+    let r = unsafe { libc::recv(fd.as_raw_fd(), std::ptr::null_mut(), 0, libc::MSG_DONTWAIT) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

@@ -38,7 +38,7 @@ use ujail_regs::{decode_syscall_insn, table, Abi, AbiError, NativeRegs, Register
 
 use crate::errno;
 use crate::error::Error;
-use crate::handler::{Call, Event, Handler, Memory, Pid, Verdict};
+use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
 use crate::stop::{PtraceEvent, Stop};
 use crate::sys;
 
@@ -244,6 +244,17 @@ impl Memory for StoppedMemory<'_> {
         self.jailed.is_some_and(|t| t.contains_key(&pid))
     }
 
+    fn write(&mut self, addr: RemoteAddr, data: &[u8]) -> Result<(), MemError> {
+        sys::write_user(self.pid, addr.0, data).map_err(|e| match e.raw_os_error() {
+            Some(libc::ESRCH) => MemError::Gone { pid: self.pid },
+            _ => MemError::Fault {
+                op: ujail_mem::Access::Write,
+                pid: self.pid,
+                addr,
+            },
+        })
+    }
+
     fn read(&mut self, addr: RemoteAddr, buf: &mut [u8]) -> Result<(), MemError> {
         let pid = self.pid;
         match self.proc_mem() {
@@ -376,7 +387,7 @@ impl<H: Handler> Tracer<H> {
                 if a.report {
                     let mut proc_mem = None;
                     let mut mem = StoppedMemory::new(pid, &mut proc_mem);
-                    self.handler.on_result(&a.call, None, &mut mem);
+                    let _ = self.handler.on_result(&a.call, None, &mut mem);
                 }
             }
         }
@@ -1032,7 +1043,21 @@ impl<H: Handler> Tracer<H> {
                 .entry(pid)
                 .or_insert_with(|| Thread::new(ThreadState::Emu));
             let mut mem = StoppedMemory::new(pid, &mut thread.mem);
-            self.handler.on_result(&approved.call, Some(ret), &mut mem);
+            match self.handler.on_result(&approved.call, Some(ret), &mut mem) {
+                ResultAction::Keep => {}
+                ResultAction::Set(v) => {
+                    let mut regs = Self::get_regs(pid)?;
+                    regs.set_ret(abi, v);
+                    Self::set_regs(pid, &regs)?;
+                }
+                ResultAction::Repeat => {
+                    // The kernel's restart: the instruction runs again with
+                    // the program's own number and arguments (restored
+                    // above), and its entry is judged like any call.
+                    let regs = rewound(Self::get_regs(pid)?, approved.insn_len);
+                    Self::set_regs(pid, &regs)?;
+                }
+            }
         }
         self.thread(pid).state = ThreadState::Emu;
         self.resume(pid, 0)

@@ -17,6 +17,9 @@
 //! [log]
 //! file = "/var/log/ujail/site1.log"
 //! format = "text"                        # or "json"
+//! [net]
+//! mode = "loopback"                      # all, none, loopback, log, ask
+//! rules = ["allow connect 10.0.0.0/8:5432", "deny=ECONNREFUSED connect *:25"]
 //! ```
 //!
 //! Top-level keys `system_ro` and `audit` (booleans) come before the first
@@ -27,14 +30,16 @@
 //! `=ERRNO`, a name (`EACCES`) or a number 1-4095 (the name itself is
 //! looked up by ujail-core). Listing a name in `allow` only lifts a default
 //! denial, so a name in both lists stays denied. `[log]` `file` must be an
-//! absolute path, `format` is `text` or `json`.
+//! absolute path, `format` is `text` or `json`. `[net]` `mode` is a
+//! `--net` mode and `rules` an array of network rules in the grammar of
+//! [`ujail_net::rules::Rule`], each checked here.
 //!
 //! **Strict**: an unknown table or key, a value of the wrong type, a key
 //! given twice, and TOML that ujail does not read (inline tables, dotted
 //! keys, arrays of tables, multi-line strings, numbers, dates) are errors:
 //! a typo must never silently grant or drop a rule.
 //!
-//! Why a hand parser and not the `toml` crate: the format is four tables of
+//! Why a hand parser and not the `toml` crate: the format is five tables of
 //! strings, booleans and string arrays; the parser is a few hundred lines
 //! that can be read in one sitting, knows the line of every key and value
 //! for error messages, and keeps serde, toml's parser and their dependencies
@@ -71,6 +76,10 @@ pub struct PolicyFile {
     pub log_file: Option<PathBuf>,
     /// `[log] format`: `text` or `json`.
     pub log_format: Option<String>,
+    /// `[net] mode`: `all`, `none`, `loopback`, `log` or `ask`.
+    pub net_mode: Option<String>,
+    /// `[net] rules`: `ACTION DIRECTION TARGET` ([`ujail_net::rules::Rule`]).
+    pub net_rules: Vec<String>,
 }
 
 impl PolicyFile {
@@ -217,7 +226,7 @@ impl fmt::Display for PolicyError {
                 write!(f, "{what} are not supported in ujail policies")
             }
             PolicyErrorKind::UnknownTable => {
-                f.write_str("unknown table (use [paths], [syscalls] or [log])")
+                f.write_str("unknown table (use [paths], [syscalls], [log] or [net])")
             }
             PolicyErrorKind::UnknownKey(hint) => write!(f, "unknown key ({hint})"),
             PolicyErrorKind::Duplicate { first_line } => {
@@ -716,6 +725,7 @@ enum Table {
     Paths,
     Syscalls,
     Log,
+    Net,
 }
 
 impl Table {
@@ -725,6 +735,7 @@ impl Table {
             Table::Paths => "paths.",
             Table::Syscalls => "syscalls.",
             Table::Log => "log.",
+            Table::Net => "net.",
         }
     }
 }
@@ -783,6 +794,7 @@ impl Builder {
             "paths" => Table::Paths,
             "syscalls" => Table::Syscalls,
             "log" => Table::Log,
+            "net" => Table::Net,
             _ => {
                 return Err(PolicyError::new(
                     Some(line),
@@ -820,7 +832,7 @@ impl Builder {
                 let slot = match key {
                     "system_ro" => &mut self.out.system_ro,
                     "audit" => &mut self.out.audit,
-                    "paths" | "syscalls" | "log" => {
+                    "paths" | "syscalls" | "log" | "net" => {
                         return Err(PolicyError::new(
                             Some(line),
                             Some(kp),
@@ -832,7 +844,7 @@ impl Builder {
                             Some(line),
                             Some(kp),
                             PolicyErrorKind::UnknownKey(
-                                "top-level keys are system_ro and audit; tables are [paths], [syscalls], [log]",
+                                "top-level keys are system_ro and audit; tables are [paths], [syscalls], [log], [net]",
                             ),
                         ))
                     }
@@ -902,6 +914,37 @@ impl Builder {
                         Some(line),
                         Some(kp),
                         PolicyErrorKind::UnknownKey("[log] has file and format"),
+                    ))
+                }
+            },
+            Table::Net => match key {
+                "mode" => {
+                    let Value::Str(s) = value else {
+                        return Err(want_type(&kp, line, "a string", &value));
+                    };
+                    ujail_net::rules::Mode::parse(&s)
+                        .map_err(|e| bad_value(&kp, line, e.to_string()))?;
+                    self.out.net_mode = Some(s);
+                }
+                "rules" => {
+                    let Value::Array(items) = value else {
+                        return Err(want_type(&kp, line, "an array of strings", &value));
+                    };
+                    for (item, item_line) in items {
+                        let Value::Str(s) = item else {
+                            return Err(want_type(&kp, item_line, "an array of strings", &item));
+                        };
+                        ujail_net::rules::Rule::parse(&s).map_err(|e| {
+                            bad_value(&kp, item_line, format!("{}: {e}", quoted(&s)))
+                        })?;
+                        self.out.net_rules.push(s);
+                    }
+                }
+                _ => {
+                    return Err(PolicyError::new(
+                        Some(line),
+                        Some(kp),
+                        PolicyErrorKind::UnknownKey("[net] has mode and rules"),
                     ))
                 }
             },
@@ -1019,10 +1062,34 @@ allow = ["ptrace"]                     # override a default denial (the dangerou
 [log]
 file = "/var/log/ujail/site1.log"
 format = "text"                        # or "json"
+[net]
+mode = "loopback"
+rules = [
+    "allow connect 10.0.0.0/8:5432",   # a database
+    'deny=ECONNREFUSED connect *:25',
+]
 "#;
 
     fn err(text: &str) -> String {
         parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn net_table_is_checked() {
+        assert_eq!(
+            err("[net]\nmode = \"lan\"\n"),
+            format!(
+                "line 2: net.mode: {}",
+                ujail_net::rules::Mode::parse("lan").unwrap_err()
+            )
+        );
+        let e = err("[net]\nrules = [\n  \"allow connect example.org:443\",\n]\n");
+        assert!(
+            e.starts_with("line 3: net.rules: \"allow connect example.org:443\": "),
+            "{e}"
+        );
+        let e = err("[net]\nport = \"1\"\n");
+        assert!(e.contains("[net] has mode and rules"), "{e}");
     }
 
     #[test]
@@ -1042,6 +1109,11 @@ format = "text"                        # or "json"
                 allow: vec!["ptrace".into()],
                 log_file: Some("/var/log/ujail/site1.log".into()),
                 log_format: Some("text".into()),
+                net_mode: Some("loopback".into()),
+                net_rules: vec![
+                    "allow connect 10.0.0.0/8:5432".into(),
+                    "deny=ECONNREFUSED connect *:25".into()
+                ],
             }
         );
         let rules = p.path_rules().unwrap();
@@ -1143,11 +1215,11 @@ format = "text"                        # or "json"
     fn unknown_keys_and_tables() {
         assert_eq!(
             err("system-ro = true\n"),
-            "line 1: system-ro: unknown key (top-level keys are system_ro and audit; tables are [paths], [syscalls], [log])"
+            "line 1: system-ro: unknown key (top-level keys are system_ro and audit; tables are [paths], [syscalls], [log], [net])"
         );
         assert_eq!(
             err("\n[path]\n"),
-            "line 2: [path]: unknown table (use [paths], [syscalls] or [log])"
+            "line 2: [path]: unknown table (use [paths], [syscalls], [log] or [net])"
         );
         assert_eq!(
             err("[syscalls]\ndenny = []\n"),
