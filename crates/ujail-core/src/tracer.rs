@@ -985,9 +985,7 @@ impl<H: Handler> Tracer<H> {
             After::RestoreArgs(own) => {
                 let mut regs = Self::get_regs(pid)?;
                 regs.set_orig_nr(own.orig_nr());
-                for i in 0..6 {
-                    regs.set_arg(abi, i, own.arg(abi, i));
-                }
+                regs.restore_args(abi, own);
                 Self::set_regs(pid, &regs)?;
             }
             After::Injected(own) => {

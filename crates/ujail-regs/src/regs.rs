@@ -99,6 +99,10 @@ pub trait Registers: Copy + std::fmt::Debug {
     fn arg(&self, abi: Abi, i: usize) -> u64;
     /// Set syscall argument `i` (0..6) for a call of `abi`.
     fn set_arg(&mut self, abi: Abi, i: usize, v: u64);
+    /// Put back the six argument registers of a call of `abi` from `from`,
+    /// at their full width: an i386 call from a 64-bit program passes its
+    /// arguments in rbx..rbp, whose high halves the program still owns.
+    fn restore_args(&mut self, abi: Abi, from: &Self);
     /// All six arguments.
     fn args(&self, abi: Abi) -> [u64; 6] {
         std::array::from_fn(|i| self.arg(abi, i))
@@ -107,9 +111,17 @@ pub trait Registers: Copy + std::fmt::Debug {
     fn ret(&self, abi: Abi) -> i64 {
         sign_extend(abi, self.ax())
     }
-    /// Set the syscall return value (e.g. `-EACCES`).
+    /// Set the syscall return value (e.g. `-EACCES`) as the kernel leaves
+    /// it: an i386 call made from a 64-bit program (`int $0x80`) reads all
+    /// of rax, where the kernel's compat entry stores an error sign-extended
+    /// (its handlers return `long`) and a result zero-extended (an mmap2
+    /// address above 2 GiB is positive).
     fn set_ret(&mut self, abi: Abi, v: i64) {
-        self.set_ax(truncate(abi, v.cast_unsigned()));
+        if v < 0 {
+            self.set_ax(v.cast_unsigned());
+        } else {
+            self.set_ax(truncate(abi, v.cast_unsigned()));
+        }
     }
 }
 
@@ -196,6 +208,26 @@ impl Registers for RegsX86_64 {
         };
         *r = v;
     }
+    fn restore_args(&mut self, abi: Abi, from: &Self) {
+        match abi {
+            Abi::I386 => {
+                self.rbx = from.rbx;
+                self.rcx = from.rcx;
+                self.rdx = from.rdx;
+                self.rsi = from.rsi;
+                self.rdi = from.rdi;
+                self.rbp = from.rbp;
+            }
+            Abi::X86_64 => {
+                self.rdi = from.rdi;
+                self.rsi = from.rsi;
+                self.rdx = from.rdx;
+                self.r10 = from.r10;
+                self.r8 = from.r8;
+                self.r9 = from.r9;
+            }
+        }
+    }
 }
 
 impl Registers for RegsI386 {
@@ -248,6 +280,14 @@ impl Registers for RegsI386 {
             _ => panic!("syscall argument index {i} out of range"),
         };
         *r = v;
+    }
+    fn restore_args(&mut self, _abi: Abi, from: &Self) {
+        self.ebx = from.ebx;
+        self.ecx = from.ecx;
+        self.edx = from.edx;
+        self.esi = from.esi;
+        self.edi = from.edi;
+        self.ebp = from.ebp;
     }
 }
 
@@ -434,6 +474,25 @@ mod tests {
     }
 
     #[test]
+    fn restore_args_keeps_full_64_bit_registers_of_an_i386_call() {
+        let own = x64_with_high_bits();
+        let mut r = own;
+        for i in 0..6 {
+            r.set_arg(Abi::I386, i, 7);
+        }
+        assert_eq!(r.rbp, 7, "set_arg of an i386 call fills the register");
+        r.restore_args(Abi::I386, &own);
+        assert_eq!(
+            (r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp),
+            (own.rbx, own.rcx, own.rdx, own.rsi, own.rdi, own.rbp)
+        );
+        let mut r = own;
+        r.set_arg(Abi::X86_64, 3, 0);
+        r.restore_args(Abi::X86_64, &own);
+        assert_eq!(r.r10, own.r10);
+    }
+
+    #[test]
     fn set_ret_negative_reads_back_for_both_abis() {
         let mut r = RegsX86_64::default();
         r.set_ret(Abi::X86_64, -13);
@@ -443,7 +502,14 @@ mod tests {
         let mut r = RegsX86_64::default();
         r.set_ret(Abi::I386, -13);
         assert_eq!(r.ret(Abi::I386), -13);
-        assert_eq!(r.rax, 0xffff_fff3, "an i386 result only fills eax");
+        assert_eq!(
+            r.rax,
+            (-13i64).cast_unsigned(),
+            "an i386 error is sign-extended into rax, as the kernel does"
+        );
+        r.set_ret(Abi::I386, 0xf700_0000);
+        assert_eq!(r.rax, 0xf700_0000, "an i386 result is zero-extended");
+        assert_eq!(r.ret(Abi::I386), -0x0900_0000, "(read back as 32 bits)");
 
         let mut r = RegsI386::default();
         r.set_ret(Abi::I386, -13);
