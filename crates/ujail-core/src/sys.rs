@@ -416,28 +416,24 @@ pub(crate) fn sock_opt(fd: BorrowedFd<'_>, level: c_int, name: c_int) -> io::Res
     Ok(v)
 }
 
-/// Abort a connection: linger 0 then shut both ways, so the peer gets a
-/// reset and the jailed holder of the socket reads end of file.
+/// Abort a connection: `connect(AF_UNSPEC)` on a connected TCP socket is
+/// the kernel's disconnect (`tcp_disconnect`): the peer gets a reset, the
+/// queued data is dropped, and the holder of the socket reads `ENOTCONN`.
+/// (shutdown(2) would leave data already queued readable.)
 pub(crate) fn reset_connection(fd: BorrowedFd<'_>) -> io::Result<()> {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
+    let unspec = libc::sockaddr {
+        sa_family: 0,
+        sa_data: [0; 14],
     };
-    // SAFETY: a `struct linger` by pointer and its size.
+    // SAFETY: a zeroed `struct sockaddr` (family AF_UNSPEC) and its size.
     let r = unsafe {
-        libc::setsockopt(
+        libc::connect(
             fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            std::ptr::from_ref(&linger).cast(),
-            libc::socklen_t::try_from(std::mem::size_of::<libc::linger>()).unwrap_or(8),
+            &unspec,
+            libc::socklen_t::try_from(std::mem::size_of::<libc::sockaddr>()).unwrap_or(16),
         )
     };
     if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: shutdown takes an fd and a constant.
-    if unsafe { libc::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR) } < 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())

@@ -18,9 +18,13 @@ mod sys;
 // The socket calls of `net` (same rules as `sys`).
 #[allow(unsafe_code)]
 mod netsys;
+// The pseudo-terminal calls of `pty` (same rules as `sys`).
+#[allow(unsafe_code)]
+mod ptysys;
 
 mod fs;
 mod net;
+mod pty;
 mod race;
 mod raw;
 
@@ -94,7 +98,20 @@ usage: ujail-guest <cmd> [args]
                           \"leaked K allowed A failed F\" (K: getpeername not
                           ALLOWED_IP:PORT; F: connect failed)
       race-socketcall ALLOWED_IP DENIED_IP PORT N   the same, socket and
-                          connect through socketcall (int $0x80)";
+                          connect through socketcall (int $0x80)
+  pty [--stdin] ANSWER CMD [ARGS...]   run CMD (execvp) in a new session
+                  whose controlling terminal is a new pty (also its stdin
+                  with --stdin; stdout and stderr stay the guest's); at the
+                  first \"? \" CMD writes to the terminal, write ANSWER and
+                  a newline to it once (ANSWER `-`: close the pty instead,
+                  so CMD reads end of input; CMD then starts with SIGHUP
+                  ignored). When CMD exits: \"tty: TEXT\" (all it wrote to
+                  the terminal; newline as \\n, other non-printable bytes
+                  and \\ as \\xNN) and CMD's exit status (128+N if killed
+                  by signal N). \"pty: ENAME\" and exit 1 if no pty can be
+                  opened; CMD not started: \"CALL: ENAME\", status 127;
+                  after 60 s CMD is killed: \"tty: TEXT\", \"pty: timed out
+                  after 60 s\", exit 1";
 
 /// How a subcommand ends when it does not end the process itself.
 enum Fail {
@@ -162,6 +179,10 @@ fn run(args: &[OsString]) -> Res {
         "fs" => Err(Fail::Usage("`fs` takes OP ARGS...".into())),
         "net" if !rest.is_empty() => net::run(rest),
         "net" => Err(Fail::Usage("`net` takes OP ARGS...".into())),
+        "pty" if rest.len() >= 2 => pty::run(rest),
+        "pty" => Err(Fail::Usage(
+            "`pty` takes [--stdin] ANSWER CMD [ARGS...]".into(),
+        )),
         "raw" if (1..=7).contains(&rest.len()) => raw::run(rest),
         "raw" => Err(Fail::Usage("`raw` takes NR [A0..A5]".into())),
         "race-mem" => argc(3).and_then(|()| race::mem(&rest[0], &rest[1], number(&rest[2])?)),

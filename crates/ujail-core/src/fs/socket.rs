@@ -17,7 +17,7 @@
 //! **Results.** `listen` on an inet socket that is not bound is judged as a
 //! bind to the wildcard address (the kernel binds it there). An accepted
 //! connection from a peer the rules refuse is reset (the peer sees a reset,
-//! the program reads end of file). A datagram from a refused source, seen in
+//! queued data is dropped, the program's reads fail with `ENOTCONN`). A datagram from a refused source, seen in
 //! the address `recvfrom`/`recvmsg`/`recvmmsg` return, is dropped and the
 //! call repeated, so the program waits for the next one; on an unconnected
 //! inet datagram socket, a receive without a source buffer is judged as a
