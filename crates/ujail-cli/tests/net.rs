@@ -936,3 +936,129 @@ fn race_connect_never_reaches_the_denied_address() {
 fn race_socketcall_never_reaches_the_denied_address() {
     race("race-socketcall");
 }
+
+// ---------------------------------------------------------------------------
+// a real client: busybox wget (i386, static; on the host and in the VM)
+// ---------------------------------------------------------------------------
+
+/// An HTTP/1.0 server on 127.0.0.1 answering every request with `body`.
+pub fn http_server(body: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind http");
+    let port = l.local_addr().expect("local_addr").port();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut b = [0u8; 4096];
+            let _ = c.read(&mut b);
+            let _ = write!(
+                c,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn busybox_wget_under_each_mode() {
+    let port = http_server("hello from the server\n");
+    let url = format!("http://127.0.0.1:{port}/");
+    let wget = |args: &[&str]| {
+        let mut cmd = Command::new(common::ujail_bin());
+        cmd.arg("run")
+            .args(args)
+            .args(["--", "/bin/busybox", "wget", "-q", "-O", "-", &url]);
+        Run::from(&common::run_with_timeout(&mut cmd, WATCHDOG))
+    };
+    let mut f = Failures::default();
+    let r = wget(&["--net", "loopback"]);
+    f.check(
+        r.stdout == "hello from the server\n" && r.code == Some(0),
+        || format!("loopback: {r:?}"),
+    );
+    let allow = format!("127.0.0.1:{port}");
+    let r = wget(&["--allow-connect", &allow]);
+    f.check(r.stdout == "hello from the server\n", || {
+        format!("allow-connect: {r:?}")
+    });
+    let r = wget(&["--net", "none"]);
+    f.check(
+        r.stdout.is_empty()
+            && r.code != Some(0)
+            && r.stderr.contains("ujail: net: denied: pid ")
+            && r.stderr.contains("wget: socket: Permission denied"),
+        || format!("none: {r:?}"),
+    );
+    let r = wget(&["--allow-connect", "127.0.0.1:1"]);
+    f.check(
+        r.stdout.is_empty()
+            && r.stderr
+                .contains(&format!("connect 127.0.0.1:{port}: EACCES")),
+        || format!("other port: {r:?}"),
+    );
+    f.finish();
+}
+
+/// `ujail-guest pty ANSWER ujail run --net ask ... -- guest net tcp ...`:
+/// the question on the terminal, the answer typed.
+fn ask(g: &Guest, answer: &str, extra: &[&str], port: &str) -> Run {
+    let mut cmd = Command::new(&g.path);
+    cmd.args(["pty", answer])
+        .arg(common::ujail_bin())
+        .args(["run", "--net", "ask"])
+        .args(extra)
+        .arg("--")
+        .arg(&g.path)
+        .args(["net", "tcp", "127.0.0.1", port])
+        .env_remove("LD_LIBRARY_PATH");
+    Run::from(&common::run_with_timeout(&mut cmd, WATCHDOG))
+}
+
+#[test]
+fn ask_on_the_terminal_once_always_never() {
+    let port = tcp_server("127.0.0.1:0").to_string();
+    let question =
+        format!("wants to connect to 127.0.0.1:{port}: allow [o]nce, [a]lways, [n]ever? ");
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let save = std::env::temp_dir().join(unique("answers"));
+        let save_s = save.to_str().expect("utf-8").to_string();
+        let r = ask(&g, "a", &["--net-save", &save_s], &port);
+        let lines: Vec<&str> = r.stdout.lines().collect();
+        f.check(
+            lines.first() == Some(&"reply pong")
+                && lines
+                    .get(1)
+                    .is_some_and(|l| l.starts_with("tty: ujail: pid ") && l.contains(&question)),
+            || format!("{} always: {r:?}", g.name),
+        );
+        let saved = std::fs::read_to_string(&save).unwrap_or_default();
+        f.check(
+            saved.contains("[net]")
+                && saved.contains(&format!("\"allow connect 127.0.0.1:{port}\"")),
+            || format!("{} saved answers: {saved:?}", g.name),
+        );
+        // The saved file is a policy: the same connect needs no question.
+        let r = jail(
+            &g,
+            &["--policy", &save_s, "--net", "none"],
+            &["tcp", "127.0.0.1", &port],
+        );
+        f.line(&g, "saved policy", &r, "reply pong");
+        let _ = std::fs::remove_file(&save);
+
+        let r = ask(&g, "n", &[], &port);
+        f.check(
+            r.stdout.starts_with("connect: EACCES\n") && r.stderr.contains("[asked: never]"),
+            || format!("{} never: {r:?}", g.name),
+        );
+        // End of input on the terminal: denied, and the log says why.
+        let r = ask(&g, "-", &[], &port);
+        f.check(
+            r.stdout.starts_with("connect: EACCES\n")
+                && r.stderr.contains("end of input on the terminal"),
+            || format!("{} no answer: {r:?}", g.name),
+        );
+    }
+    f.finish();
+}

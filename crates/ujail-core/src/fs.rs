@@ -18,8 +18,9 @@
 //! What remains (documented in the README): calls other than opens are
 //! rewritten to the resolved path but the kernel walks it again, so a
 //! symlink swapped into a directory the jailed program can write, between
-//! the check and the walk, is followed; `sendmsg`/`sendmmsg` addresses are
-//! checked but not copied; a `#!` interpreter is checked once at exec.
+//! the check and the walk, is followed; a `#!` interpreter is checked once
+//! at exec. Socket calls (unix path addresses and the network policy) are
+//! in the `socket` submodule.
 //!
 //! Jail-integrity defaults live here too, each overridable by name: the
 //! calls [`ujail_path::classify::Class::Dangerous`] lists, signals to

@@ -197,17 +197,20 @@ impl NetPolicy {
         let what = describe(subject);
         let tty = self.tty.as_mut().ok_or("no terminal to ask")?;
         let question = format!(
-            "ujail: pid {} ({comm}) {} {what}: allow [o]nce, [a]lways, [n]ever? ",
-            who.pid, who.call
+            "ujail: pid {} ({}) wants to {what}: allow [o]nce, [a]lways, [n]ever? ",
+            who.pid,
+            printable(&comm)
         );
         tty.get_mut()
             .write_all(question.as_bytes())
             .and_then(|()| tty.get_mut().flush())
             .map_err(|e| format!("cannot write to the terminal: {e}"))?;
         let mut line = String::new();
-        let n = tty
-            .read_line(&mut line)
-            .map_err(|e| format!("cannot read the terminal: {e}"))?;
+        let n = tty.read_line(&mut line).map_err(|e| match e.raw_os_error() {
+            // A hung-up terminal reads EIO: nobody is there to answer.
+            Some(libc::EIO) => "end of input on the terminal (hung up)".to_string(),
+            _ => format!("cannot read the terminal: {e}"),
+        })?;
         if n == 0 {
             return Err("end of input on the terminal".into());
         }
@@ -319,7 +322,7 @@ fn comm(pid: Pid) -> String {
 
 fn describe(subject: Subject<'_>) -> String {
     match subject {
-        Subject::Socket(kind) => format!("a {} socket", kind_name(kind)),
+        Subject::Socket(kind) => format!("create a {} socket", kind_name(kind)),
         Subject::Addr(Direction::Bind, a) => format!("bind to {a}"),
         Subject::Addr(Direction::Accept, a) => format!("accept from {a}"),
         Subject::Addr(Direction::Send, a) => format!("send to {a}"),
