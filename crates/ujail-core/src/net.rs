@@ -206,11 +206,13 @@ impl NetPolicy {
             .and_then(|()| tty.get_mut().flush())
             .map_err(|e| format!("cannot write to the terminal: {e}"))?;
         let mut line = String::new();
-        let n = tty.read_line(&mut line).map_err(|e| match e.raw_os_error() {
-            // A hung-up terminal reads EIO: nobody is there to answer.
-            Some(libc::EIO) => "end of input on the terminal (hung up)".to_string(),
-            _ => format!("cannot read the terminal: {e}"),
-        })?;
+        let n = tty
+            .read_line(&mut line)
+            .map_err(|e| match e.raw_os_error() {
+                // A hung-up terminal reads EIO: nobody is there to answer.
+                Some(libc::EIO) => "end of input on the terminal (hung up)".to_string(),
+                _ => format!("cannot read the terminal: {e}"),
+            })?;
         if n == 0 {
             return Err("end of input on the terminal".into());
         }
