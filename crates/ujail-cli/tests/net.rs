@@ -769,7 +769,7 @@ fn net_log_file_has_every_decision_in_json_lines() {
         let r = jail(&g, &["--net", "log"], &["tcp", "127.0.0.1", &port]);
         f.line(&g, "log mode", &r, "reply pong");
         f.check(
-            r.stderr.contains(&format!("ujail: net: allowed: pid "))
+            r.stderr.contains("ujail: net: allowed: pid ")
                 && r.stderr.contains(&format!("connect 127.0.0.1:{port}")),
             || format!("{}: --net log did not log: {:?}", g.name, r.stderr),
         );
