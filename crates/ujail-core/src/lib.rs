@@ -19,6 +19,7 @@ pub mod integrity;
 pub mod log;
 pub mod net;
 pub mod policy;
+pub mod seccomp;
 pub mod spawn;
 pub mod stop;
 mod sys;
