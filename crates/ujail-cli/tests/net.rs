@@ -1062,3 +1062,65 @@ fn ask_on_the_terminal_once_always_never() {
     }
     f.finish();
 }
+
+#[test]
+fn source_routes_are_refused() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let args = ["srcroute", "127.0.0.1", "9", "127.0.0.2"];
+        // Without a network policy the kernel takes the route.
+        let r = jail(&g, &[] as &[&str], &args);
+        f.check(r.stdout == "setsockopt ok\nsendmsg ok\n", || {
+            format!("{} no policy: {r:?}", g.name)
+        });
+        // With one, the packet would go where the policy never looked.
+        let r = jail(&g, &["--net", "loopback"], &args);
+        f.check(
+            r.stdout == "setsockopt: EPERM\nsendmsg: EPERM\n"
+                && r.stderr.contains("source routing"),
+            || format!("{} loopback: {r:?}", g.name),
+        );
+    }
+    f.finish();
+}
+
+#[test]
+fn a_receive_that_cannot_show_its_source_is_judged_as_from_an_unknown_peer() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let base = ["--net", "none", "--allow-bind", "127.0.0.1:0"];
+        for room in ["0", "2"] {
+            let mut args = base.to_vec();
+            args.extend(["--allow-accept", "127.0.0.1"]);
+            let mut cmd = ujail_cmd(&g, &args, &["udp-recv-room", "127.0.0.1", "0", room]);
+            let r = Run::from(&common::run_with_timeout(&mut cmd, WATCHDOG));
+            f.check(
+                r.stdout.starts_with("bound ") && r.stdout.ends_with("\nrecvfrom: EACCES\n"),
+                || format!("{} room {room}: {r:?}", g.name),
+            );
+        }
+        // `allow accept *` takes datagrams from anyone, unknown ones too.
+        let mut args = base.to_vec();
+        args.extend(["--allow-accept", "*"]);
+        let mut cmd = ujail_cmd(&g, &args, &["udp-recv-room", "127.0.0.1", "0", "0"]);
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn ujail");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        out.read_line(&mut first).expect("read the port line");
+        let port: u16 = first
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let s = UdpSocket::bind("127.0.0.2:0").expect("bind");
+        let _ = s.send_to(b"hello", ("127.0.0.1", port));
+        let r = finish_server(child, out);
+        f.check(r.stdout == "got hello\n", || {
+            format!("{} accept *: {first:?} {r:?}", g.name)
+        });
+    }
+    f.finish();
+}

@@ -70,6 +70,15 @@ usage: ujail-guest <cmd> [args]
       udp HOST PORT       unconnected: sendto \"ping\", recvfrom (5 s timeout):
                           \"reply TEXT from ADDR:PORT\" (IPv6 \"[ADDR]:PORT\")
       udp-connected HOST PORT   connect, send, recv (5 s): \"reply TEXT\"
+      connect-loop HOST PORT N   connect one UDP socket N times (no
+                          packet sent): \"done N\"
+      srcroute HOST PORT VIA   (IPv4) a loose source route via VIA, by
+                          setsockopt(IP_OPTIONS) and as IP_RETOPTS data of a
+                          sendmsg to HOST:PORT: \"setsockopt ok\" or
+                          \"setsockopt: ENAME\", then \"sendmsg ok\" or
+                          \"sendmsg: ENAME\"
+      udp-recv-room HOST PORT ROOM   bind: \"bound PORT\"; one recvfrom
+                          with ROOM bytes for the source (5 s): \"got TEXT\"
       sendmsg HOST PORT   sendmsg, recvmsg (msg_name set; 5 s):
                           \"reply TEXT from ADDR:PORT\"
       sendmmsg HOST PORT N   one sendmmsg of \"m0\"..\"mN-1\", each to

@@ -46,6 +46,12 @@ pub fn run(args: &[OsString]) -> Res {
         "tcp" => want(2).and_then(|()| tcp(inet()?)),
         "udp" => want(2).and_then(|()| udp(inet()?)),
         "udp-connected" => want(2).and_then(|()| udp_connected(inet()?)),
+        "connect-loop" => want(3).and_then(|()| connect_loop(inet()?, number(&rest[2])?)),
+        "srcroute" => want(3).and_then(|()| {
+            let via = ipv4_only(SocketAddr::new(host(&rest[2])?, 0))?;
+            srcroute(ipv4_only(inet()?)?, via)
+        }),
+        "udp-recv-room" => want(3).and_then(|()| udp_recv_room(inet()?, number(&rest[2])?)),
         "sendmsg" => want(2).and_then(|()| sendmsg(inet()?)),
         "sendmmsg" => want(3).and_then(|()| sendmmsg(inet()?, number(&rest[2])?)),
         "fastopen" => want(2).and_then(|()| fastopen(inet()?)),
@@ -254,6 +260,66 @@ fn udp_connected(addr: SocketAddr) -> Res {
     let mut buf = [0u8; DGRAM_MAX];
     let n = netsys::recv(&fd, &mut buf).map_err(failed("recv"))?;
     say(&format!("reply {}", printable(&buf[..n])))
+}
+
+/// `net connect-loop HOST PORT N`: connect one UDP socket to HOST:PORT N
+/// times (no packet is sent): the cost of a judged connect, for the bench.
+fn connect_loop(addr: SocketAddr, n: u64) -> Res {
+    let fd = inet_socket(addr, libc::SOCK_DGRAM)?;
+    let to = SockAddr::inet(addr);
+    for _ in 0..n {
+        netsys::connect(&fd, &to).map_err(failed("connect"))?;
+    }
+    say(&format!("done {n}"))
+}
+
+/// `net srcroute HOST PORT VIA`: a loose source route through VIA, set
+/// with `setsockopt(IP_OPTIONS)` and sent as `IP_RETOPTS` ancillary data
+/// of a `sendmsg` to HOST:PORT; one line each: "setsockopt ok" or
+/// "setsockopt: ENAME", "sendmsg ok" or "sendmsg: ENAME".
+fn srcroute(to: SocketAddr, via: SocketAddr) -> Res {
+    let std::net::IpAddr::V4(via) = via.ip() else {
+        return Err(Fail::Usage("VIA must be IPv4".into()));
+    };
+    // NOP, LSRR (0x83), length 7, pointer 4, one hop.
+    let mut opt = vec![1u8, 0x83, 7, 4];
+    opt.extend_from_slice(&via.octets());
+    let fd = inet_socket(to, libc::SOCK_DGRAM)?;
+    match netsys::setsockopt_bytes(&fd, libc::IPPROTO_IP, libc::IP_OPTIONS, &opt) {
+        Ok(()) => say("setsockopt ok")?,
+        Err(e) => say(&format!("setsockopt: {}", ename(&e)))?,
+    }
+    let fd = inet_socket(to, libc::SOCK_DGRAM)?;
+    // struct cmsghdr {len, level, type} (len is a size_t), then the data.
+    let hdr = std::mem::size_of::<libc::cmsghdr>();
+    let mut control = vec![0u8; (hdr + opt.len()).next_multiple_of(std::mem::size_of::<usize>())];
+    let len = (hdr + opt.len()).to_le_bytes();
+    let w = std::mem::size_of::<usize>();
+    control[..w].copy_from_slice(&len[..w]);
+    control[w..w + 4].copy_from_slice(&libc::IPPROTO_IP.to_le_bytes());
+    control[w + 4..w + 8].copy_from_slice(&libc::IP_RETOPTS.to_le_bytes());
+    control[hdr..hdr + opt.len()].copy_from_slice(&opt);
+    match netsys::sendmsg_control(&fd, b"route", &SockAddr::inet(to), &mut control) {
+        Ok(_) => say("sendmsg ok"),
+        Err(e) => say(&format!("sendmsg: {}", ename(&e))),
+    }
+}
+
+/// `net udp-recv-room HOST PORT ROOM`: bind, "bound PORT", then one
+/// `recvfrom` whose source buffer has ROOM bytes (5 s timeout): "got TEXT"
+/// or "recvfrom: ENAME".
+fn udp_recv_room(addr: SocketAddr, room: u32) -> Res {
+    let fd = inet_socket(addr, libc::SOCK_DGRAM)?;
+    netsys::bind(&fd, &SockAddr::inet(addr)).map_err(failed("bind"))?;
+    recv_timeout(&fd)?;
+    let local = netsys::getsockname(&fd).map_err(failed("getsockname"))?;
+    say(&format!(
+        "bound {}",
+        local.inet_addr().map_or(0, |a| a.port())
+    ))?;
+    let mut buf = [0u8; DGRAM_MAX];
+    let n = netsys::recvfrom_room(&fd, &mut buf, room).map_err(failed("recvfrom"))?;
+    say(&format!("got {}", printable(&buf[..n])))
 }
 
 /// `net sendmsg HOST PORT`: sendmsg and recvmsg, both with `msg_name`.

@@ -560,3 +560,53 @@ fn int80_socketcall(call: u32, args: u32) -> isize {
     }
     isize::try_from(ret).unwrap_or(-1)
 }
+
+/// `setsockopt(fd, level, name, value)`.
+pub fn setsockopt_bytes(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &[u8],
+) -> io::Result<()> {
+    let len = libc::socklen_t::try_from(value.len()).unwrap_or(0);
+    // SAFETY: `value` is `len` readable bytes; the kernel only reads them.
+    cvt(unsafe { libc::setsockopt(fd.as_raw_fd(), level, name, value.as_ptr().cast(), len) })
+        .map(drop)
+}
+
+/// `sendmsg(fd, {to, buf, control}, 0)`: ancillary data as raw bytes.
+pub fn sendmsg_control(
+    fd: &OwnedFd,
+    buf: &[u8],
+    to: &SockAddr,
+    control: &mut [u8],
+) -> io::Result<usize> {
+    let mut iov = libc::iovec {
+        iov_base: buf.as_ptr().cast_mut().cast(),
+        iov_len: buf.len(),
+    };
+    let mut m = msghdr(to.as_ptr().cast_mut(), to.len, &mut iov);
+    m.msg_control = control.as_mut_ptr().cast();
+    m.msg_controllen = control.len();
+    // SAFETY: `m` points to `to`, `buf` and `control`, alive for the call;
+    // the kernel only reads them for sendmsg.
+    count(unsafe { libc::sendmsg(fd.as_raw_fd(), &m, 0) })
+}
+
+/// `recvfrom(fd, buf, MSG_DONTWAIT, &from, &len)` with a source buffer of
+/// `room` bytes (0: the kernel writes no address): length, bytes received.
+pub fn recvfrom_room(fd: &OwnedFd, buf: &mut [u8], room: u32) -> io::Result<usize> {
+    let mut from = SockAddr::empty();
+    let mut len: libc::socklen_t = room;
+    // SAFETY: `buf` is writable; `from` holds 128 bytes, at least `room`.
+    count(unsafe {
+        libc::recvfrom(
+            fd.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+            from.as_mut_ptr(),
+            &mut len,
+        )
+    })
+}

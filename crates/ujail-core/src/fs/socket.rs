@@ -49,19 +49,18 @@ const SOCKETCALL_NARGS: [usize; 21] = [
 pub(super) enum Pending {
     /// accept/accept4: the new fd's peer.
     Accept,
-    /// recvfrom: the source written at `addr` (`cap` bytes room), its
-    /// length at `len_ptr`.
-    Source {
-        addr: u64,
-        len_ptr: u64,
-        cap: u64,
+    /// A receive on an inet datagram socket (`sub` with its arguments
+    /// `words`): the sources it returns, or, on a socket that was
+    /// connected at the entry, that it still is.
+    Receive {
+        sub: &'static str,
+        words: [u64; 6],
         fd: i32,
         peek: bool,
+        connected: bool,
+        /// recvfrom: the room for the source at entry.
+        cap: u64,
     },
-    /// recvmsg: the source named by the `msghdr` at `msg`.
-    MsgSource { msg: u64, fd: i32, peek: bool },
-    /// recvmmsg: the sources of the messages of the vector at `vec`.
-    MmsgSources { vec: u64, fd: i32, peek: bool },
     /// A `sendmmsg` run as `sendmsg` of its first message at `vec`.
     SendmmsgFirst { vec: u64 },
 }
@@ -277,9 +276,13 @@ impl<H: Handler> FsPolicy<H> {
                 out.judged = true;
                 self.expect(sc.call.pid, Pending::Accept);
             }
-            "recvfrom" | "recvmsg" | "recvmmsg" if active => {
+            "recvfrom" | "recvmsg" | "recvmmsg" | "recvmmsg_time64" | "recv" if active => {
                 out.judged = true;
                 self.check_receive(sc, fd, a, mem)?;
+            }
+            "setsockopt" if active => {
+                out.judged = true;
+                check_sockopt(a[1] & 0xffff_ffff, a[2] & 0xffff_ffff)?;
             }
             _ => {}
         }
@@ -380,6 +383,7 @@ impl<H: Handler> FsPolicy<H> {
             u64::from_le_bytes(b)
         };
         let (name, namelen) = (word(0), word(1) & 0xffff_ffff);
+        let (control, controllen) = (word(4), word(5) & 0xffff_ffff);
         // The kernel clips a longer name to sockaddr_storage.
         let namelen = namelen.min(SOCKADDR_MAX);
         let judged = if copy || !self.rules.is_empty() {
@@ -393,6 +397,26 @@ impl<H: Handler> FsPolicy<H> {
         if let Some((p, l)) = judged {
             hdr[..w].copy_from_slice(&p.to_le_bytes()[..w]);
             hdr[w..w + 4].copy_from_slice(&u32::try_from(l).unwrap_or(0).to_le_bytes());
+        }
+        // Ancillary data can carry a source route (IP_RETOPTS, an IPv6
+        // routing header): where the datagram really goes. Checked on a
+        // copy the kernel then reads.
+        if control != 0 && controllen != 0 {
+            if controllen > CONTROL_MAX {
+                return Err(Refusal {
+                    errno: libc::ENOBUFS,
+                    what: format!(
+                        "ancillary data of {controllen} bytes (at most {CONTROL_MAX} are judged)"
+                    ),
+                    logged: true,
+                });
+            }
+            let mut cmsgs = vec![0u8; usize::try_from(controllen).unwrap_or(0)];
+            mem.read(RemoteAddr(control), &mut cmsgs)
+                .map_err(|e| mem_refusal(&e))?;
+            check_cmsgs(sc.call.abi, &cmsgs)?;
+            let placed = mem.place(&cmsgs).ok_or_else(no_scratch)?;
+            hdr[4 * w..5 * w].copy_from_slice(&placed.0.to_le_bytes()[..w]);
         }
         let placed = mem.place(&hdr).ok_or_else(no_scratch)?;
         Ok(Some(placed.0))
@@ -423,9 +447,11 @@ impl<H: Handler> FsPolicy<H> {
             .map_err(net_refusal)
     }
 
-    /// Receives on an unconnected inet datagram socket: the source is
-    /// judged when the call returns; without a source buffer, now, as an
-    /// unknown peer.
+    /// Receives on an inet datagram socket: the source is judged when the
+    /// call returns. A receive that cannot show its source (no or too small
+    /// a source buffer) on an unconnected socket is judged now, as from an
+    /// unknown peer; on a connected one, the result is kept only if the
+    /// socket is still connected (a sibling may disconnect it meanwhile).
     fn check_receive(
         &mut self,
         sc: &SockCall<'_>,
@@ -441,70 +467,59 @@ impl<H: Handler> FsPolicy<H> {
         let ty = sys::sock_opt(sock.as_fd(), libc::SOL_SOCKET, libc::SO_TYPE).unwrap_or(-1);
         let inet = domain == i32::from(AF_INET) || domain == i32::from(AF_INET6);
         let dgram = u32::try_from(ty).is_ok_and(|t| t == SOCK_DGRAM);
-        if !inet || !dgram || sys::sock_name(sock.as_fd(), true).is_ok() {
-            // Streams were judged at connect/accept; a connected datagram
-            // socket only receives from its (judged) peer.
+        if !inet || !dgram {
+            // Streams were judged at connect/accept.
             return Ok(());
         }
+        let connected = sys::sock_name(sock.as_fd(), true).is_ok();
+        let need: u64 = if domain == i32::from(AF_INET) { 16 } else { 24 };
         let w = sc.call.abi.word_size();
-        let (flags, source) = match sc.sub {
-            "recvfrom" => (a[3], (a[4] != 0 && a[5] != 0).then_some(())),
+        let (flags, shows_source, cap) = match sc.sub {
+            "recvfrom" => {
+                let cap = if a[4] != 0 && a[5] != 0 {
+                    let mut len = [0u8; 4];
+                    mem.read(RemoteAddr(a[5]), &mut len)
+                        .map_err(|e| mem_refusal(&e))?;
+                    u64::from(u32::from_le_bytes(len))
+                } else {
+                    0
+                };
+                (a[3], cap >= need, cap)
+            }
             "recvmsg" => {
                 let mut hdr = [0u8; 16];
-                mem.read(RemoteAddr(a[1]), &mut hdr[..w])
+                mem.read(RemoteAddr(a[1]), &mut hdr[..2 * w])
                     .map_err(|e| mem_refusal(&e))?;
-                let mut b = [0u8; 8];
-                b[..w].copy_from_slice(&hdr[..w]);
-                (a[2], (u64::from_le_bytes(b) != 0).then_some(()))
+                let word = |i: usize| {
+                    let mut b = [0u8; 8];
+                    b[..w].copy_from_slice(&hdr[i * w..(i + 1) * w]);
+                    u64::from_le_bytes(b)
+                };
+                (a[2], word(0) != 0 && word(1) & 0xffff_ffff >= need, 0)
             }
-            _ => (a[3], Some(())), // recvmmsg: each entry's name, after
+            "recv" => (a[3], false, 0),
+            // recvmmsg: each message's source, judged at the result (an
+            // entry without one is refused there).
+            _ => (a[3], true, 0),
         };
-        let peek = flags & MSG_PEEK != 0;
-        if source.is_none() {
-            let unknown = if domain == i32::from(AF_INET) {
-                SockAddr::Inet(std::net::SocketAddrV4::new(
-                    std::net::Ipv4Addr::UNSPECIFIED,
-                    0,
-                ))
-            } else {
-                SockAddr::Inet6(std::net::SocketAddrV6::new(
-                    std::net::Ipv6Addr::UNSPECIFIED,
-                    0,
-                    0,
-                    0,
-                ))
-            };
+        if !connected && !shows_source {
             let who = self.caller(sc);
             return self
                 .net
-                .judge_addr(&who, Direction::Accept, &unknown)
+                .judge_addr(&who, Direction::Accept, &unknown_peer(domain))
                 .map_err(net_refusal);
         }
-        let pending = match sc.sub {
-            "recvfrom" => {
-                let mut len = [0u8; 4];
-                mem.read(RemoteAddr(a[5]), &mut len)
-                    .map_err(|e| mem_refusal(&e))?;
-                Pending::Source {
-                    addr: a[4],
-                    len_ptr: a[5],
-                    cap: u64::from(u32::from_le_bytes(len)),
-                    fd,
-                    peek,
-                }
-            }
-            "recvmsg" => Pending::MsgSource {
-                msg: a[1],
+        self.expect(
+            sc.call.pid,
+            Pending::Receive {
+                sub: sc.sub,
+                words: a,
                 fd,
-                peek,
+                peek: flags & MSG_PEEK != 0,
+                connected,
+                cap,
             },
-            _ => Pending::MmsgSources {
-                vec: a[1],
-                fd,
-                peek,
-            },
-        };
-        self.expect(sc.call.pid, pending);
+        );
         Ok(())
     }
 
@@ -563,17 +578,38 @@ impl<H: Handler> FsPolicy<H> {
                 }
                 ResultAction::Keep
             }
-            Pending::Source { .. } | Pending::MsgSource { .. } | Pending::MmsgSources { .. } => {
+            Pending::Receive {
+                sub,
+                words,
+                fd,
+                peek,
+                connected,
+                cap,
+            } => {
                 if ret < 0 {
                     return ResultAction::Keep;
                 }
-                let (sources, fd, peek) = match self.sources(call.abi, pending, ret, mem) {
-                    Ok(s) => s,
-                    Err(()) => return ResultAction::Keep,
+                let sock = sys::tracee_fd(call.pid, tgid, fd).ok();
+                let domain = sock
+                    .as_ref()
+                    .and_then(|s| sys::sock_opt(s.as_fd(), libc::SOL_SOCKET, libc::SO_DOMAIN).ok())
+                    .unwrap_or(i32::from(AF_INET));
+                let still_connected = sock
+                    .as_ref()
+                    .is_some_and(|s| sys::sock_name(s.as_fd(), true).is_ok());
+                let sources = if connected && still_connected {
+                    return ResultAction::Keep;
+                } else if connected {
+                    // Disconnected while the call waited: its source is
+                    // not known.
+                    vec![None]
+                } else {
+                    self.sources(call.abi, sub, words, cap, ret, mem)
                 };
                 let mut refused = false;
                 for sa in &sources {
-                    refused |= self.net.judge_addr(&who, Direction::Accept, sa).is_err();
+                    let sa = sa.clone().unwrap_or_else(|| unknown_peer(domain));
+                    refused |= self.net.judge_addr(&who, Direction::Accept, &sa).is_err();
                 }
                 if !refused {
                     return ResultAction::Keep;
@@ -581,58 +617,207 @@ impl<H: Handler> FsPolicy<H> {
                 if peek {
                     // The refused datagram is still queued: take it out, or
                     // the repeated peek would see it again.
-                    if let Ok(sock) = sys::tracee_fd(call.pid, tgid, fd) {
-                        let _ = sys::discard_datagram(sock.as_fd());
+                    if let Some(s) = &sock {
+                        let _ = sys::discard_datagram(s.as_fd());
                     }
                 }
+                // What the kernel copied out must not stay for the program.
+                zero_received(call.abi, sub, words, ret, cap, mem);
                 ResultAction::Repeat
             }
         }
     }
 
-    /// The source addresses a receive returned.
+    /// The source addresses a receive returned (`None`: one that cannot
+    /// be read or parsed, which counts as refused).
     fn sources(
         &self,
         abi: Abi,
-        pending: Pending,
+        sub: &str,
+        a: [u64; 6],
+        cap: u64,
         ret: i64,
         mem: &mut dyn Memory,
-    ) -> Result<(Vec<SockAddr>, i32, bool), ()> {
-        let read_addr = |mem: &mut dyn Memory, addr: u64, len: u64| -> Result<SockAddr, ()> {
-            let len = usize::try_from(len.min(SOCKADDR_MAX)).map_err(|_| ())?;
+    ) -> Vec<Option<SockAddr>> {
+        let read_addr = |mem: &mut dyn Memory, addr: u64, len: u64| -> Option<SockAddr> {
+            let len = usize::try_from(len.min(SOCKADDR_MAX)).ok()?;
             let mut b = vec![0u8; len];
-            mem.read(RemoteAddr(addr), &mut b).map_err(|_| ())?;
-            SockAddr::parse(&b).map_err(|_| ())
+            mem.read(RemoteAddr(addr), &mut b).ok()?;
+            match SockAddr::parse(&b).ok()? {
+                sa @ (SockAddr::Inet(_) | SockAddr::Inet6(_)) => Some(sa),
+                _ => None,
+            }
         };
-        let msg_name = |mem: &mut dyn Memory, at: u64| -> Result<SockAddr, ()> {
-            let (p, l) = read_msg_name(abi, mem, at).map_err(|_| ())?;
+        let msg_name = |mem: &mut dyn Memory, at: u64| -> Option<SockAddr> {
+            let (p, l) = read_msg_name(abi, mem, at).ok()?;
             read_addr(mem, p, l)
         };
-        match pending {
-            Pending::Source {
-                addr,
-                len_ptr,
-                cap,
-                fd,
-                peek,
-            } => {
+        match sub {
+            "recvfrom" => {
                 let mut l = [0u8; 4];
-                mem.read(RemoteAddr(len_ptr), &mut l).map_err(|_| ())?;
-                let len = u64::from(u32::from_le_bytes(l)).min(cap);
-                Ok((vec![read_addr(mem, addr, len)?], fd, peek))
+                let len = mem
+                    .read(RemoteAddr(a[5]), &mut l)
+                    .ok()
+                    .map(|()| u64::from(u32::from_le_bytes(l)).min(cap));
+                vec![len.and_then(|len| read_addr(mem, a[4], len))]
             }
-            Pending::MsgSource { msg, fd, peek } => Ok((vec![msg_name(mem, msg)?], fd, peek)),
-            Pending::MmsgSources { vec, fd, peek } => {
+            "recvmsg" => vec![msg_name(mem, a[1])],
+            "recv" => vec![None],
+            _ => {
                 let n = u64::try_from(ret).unwrap_or(0).min(1024);
                 let stride = mmsghdr_size(abi);
-                let mut v = Vec::new();
-                for i in 0..n {
-                    v.push(msg_name(mem, vec + i * stride)?);
-                }
-                Ok((v, fd, peek))
+                (0..n).map(|i| msg_name(mem, a[1] + i * stride)).collect()
             }
-            Pending::Accept | Pending::SendmmsgFirst { .. } => Err(()),
         }
+    }
+}
+
+/// The peer a datagram is judged from when its source cannot be seen.
+fn unknown_peer(domain: i32) -> SockAddr {
+    if domain == i32::from(AF_INET6) {
+        SockAddr::Inet6(std::net::SocketAddrV6::new(
+            std::net::Ipv6Addr::UNSPECIFIED,
+            0,
+            0,
+            0,
+        ))
+    } else {
+        SockAddr::Inet(std::net::SocketAddrV4::new(
+            std::net::Ipv4Addr::UNSPECIFIED,
+            0,
+        ))
+    }
+}
+
+/// Zero what a refused receive (`sub` with arguments `a`, result `ret`)
+/// copied into the program's memory: data and source address.
+fn zero_received(abi: Abi, sub: &str, a: [u64; 6], ret: i64, cap: u64, mem: &mut dyn Memory) {
+    let n = u64::try_from(ret).unwrap_or(0);
+    let zero = |mem: &mut dyn Memory, addr: u64, len: u64| {
+        if addr != 0 && len != 0 {
+            let len = usize::try_from(len.min(1 << 20)).unwrap_or(0);
+            let _ = mem.write(RemoteAddr(addr), &vec![0u8; len]);
+        }
+    };
+    let w = abi.word_size();
+    let word = |b: &[u8], i: usize| {
+        let mut x = [0u8; 8];
+        x[..w].copy_from_slice(&b[i * w..(i + 1) * w]);
+        u64::from_le_bytes(x)
+    };
+    // A msghdr: name, namelen, iov, iovlen; the iovecs up to `len` bytes.
+    let zero_msg = |mem: &mut dyn Memory, msg: u64, len: u64| {
+        let mut hdr = [0u8; 32];
+        if mem.read(RemoteAddr(msg), &mut hdr[..4 * w]).is_err() {
+            return;
+        }
+        zero(mem, word(&hdr, 0), word(&hdr, 1) & 0xffff_ffff);
+        let (iov, iovlen) = (word(&hdr, 2), word(&hdr, 3).min(1024));
+        let mut left = len;
+        for i in 0..iovlen {
+            if left == 0 {
+                break;
+            }
+            let mut e = [0u8; 16];
+            let at = iov + i * 2 * u64::try_from(w).unwrap_or(8);
+            if mem.read(RemoteAddr(at), &mut e[..2 * w]).is_err() {
+                return;
+            }
+            let take = word(&e, 1).min(left);
+            zero(mem, word(&e, 0), take);
+            left -= take;
+        }
+    };
+    match sub {
+        "recvfrom" | "recv" => {
+            zero(mem, a[1], n);
+            if sub == "recvfrom" && a[4] != 0 {
+                zero(mem, a[4], cap.min(SOCKADDR_MAX));
+            }
+        }
+        "recvmsg" => zero_msg(mem, a[1], n),
+        _ => {
+            let stride = mmsghdr_size(abi);
+            for i in 0..n.min(1024) {
+                let at = a[1] + i * stride;
+                let mut len = [0u8; 4];
+                let got = mem
+                    .read(RemoteAddr(at + msghdr_size(abi)), &mut len)
+                    .map_or(0, |()| u64::from(u32::from_le_bytes(len)));
+                zero_msg(mem, at, got);
+            }
+        }
+    }
+}
+
+/// Ancillary data longer than this is refused when judged (`ENOBUFS`);
+/// SCM_RIGHTS of 253 fds and the usual IP options fit easily.
+const CONTROL_MAX: u64 = 4096;
+
+/// Socket options that set a source route — where a packet really goes,
+/// whatever address the call names: `IP_OPTIONS` (LSRR/SSRR),
+/// `IPV6_RTHDR`, `IPV6_2292RTHDR`, `IPV6_2292PKTOPTIONS` (which carries
+/// the latter as ancillary data). Refused while the network policy is
+/// active.
+fn check_sockopt(level: u64, name: u64) -> Result<(), Refusal> {
+    let (sol_ip, sol_ipv6) = (0, 41);
+    let refused = match level {
+        l if l == sol_ip => name == 4,
+        l if l == sol_ipv6 => matches!(name, 5 | 6 | 57),
+        _ => false,
+    };
+    if refused {
+        return Err(source_route());
+    }
+    Ok(())
+}
+
+/// Walk the ancillary data of a send (`struct cmsghdr`, or the compat one
+/// of an i386 call: 12-byte header, 4-byte alignment) and refuse source
+/// routes: `IP_RETOPTS`/`IP_OPTIONS`, `IPV6_RTHDR`/`IPV6_2292RTHDR`.
+fn check_cmsgs(abi: Abi, b: &[u8]) -> Result<(), Refusal> {
+    let (hdr, align) = match abi {
+        Abi::I386 => (12usize, 4usize),
+        Abi::X86_64 => (16, 8),
+    };
+    let int = |at: usize| -> u32 {
+        b.get(at..at + 4)
+            .and_then(|s| s.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    let mut off = 0usize;
+    while off + hdr <= b.len() {
+        let len = match abi {
+            Abi::I386 => usize::try_from(int(off)).unwrap_or(usize::MAX),
+            Abi::X86_64 => usize::try_from(u64::from(int(off)) | u64::from(int(off + 4)) << 32)
+                .unwrap_or(usize::MAX),
+        };
+        if len < hdr {
+            break; // the kernel stops (EINVAL) here too
+        }
+        let (level, ty) = (int(off + hdr - 8), int(off + hdr - 4));
+        let refused = match level {
+            0 => matches!(ty, 4 | 7),
+            41 => matches!(ty, 5 | 57),
+            _ => false,
+        };
+        if refused {
+            return Err(source_route());
+        }
+        off = match off.checked_add(len.next_multiple_of(align)) {
+            Some(o) => o,
+            None => break,
+        };
+    }
+    Ok(())
+}
+
+fn source_route() -> Refusal {
+    Refusal {
+        errno: libc::EPERM,
+        what: "source routing (IP options, IPv6 routing header) refused by the network policy"
+            .into(),
+        logged: true,
     }
 }
 
@@ -652,6 +837,10 @@ fn socket_name(name: &str) -> Option<&'static str> {
         "recvfrom",
         "recvmsg",
         "recvmmsg",
+        "recvmmsg_time64",
+        "setsockopt",
+        // socketcall's SYS_RECV (i386 has no direct recv)
+        "recv",
     ]
     .into_iter()
     .find(|n| *n == name)
@@ -710,6 +899,37 @@ mod tests {
         assert_eq!(socketcall_number("sendmsg"), Some(16));
         assert_eq!(socketcall_number("sendmmsg"), Some(20));
         assert_eq!(socketcall_number("nope"), None);
+    }
+
+    #[test]
+    fn source_routes_in_ancillary_data_are_refused() {
+        // x86_64: cmsg_len u64, level, type; then data, 8-aligned.
+        let mut ok = Vec::new();
+        ok.extend_from_slice(&20u64.to_le_bytes());
+        ok.extend_from_slice(&0u32.to_le_bytes()); // SOL_IP
+        ok.extend_from_slice(&2u32.to_le_bytes()); // IP_TTL
+        ok.extend_from_slice(&[64, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(check_cmsgs(Abi::X86_64, &ok).is_ok());
+        let mut bad = ok.clone();
+        bad.extend_from_slice(&24u64.to_le_bytes());
+        bad.extend_from_slice(&41u32.to_le_bytes()); // SOL_IPV6
+        bad.extend_from_slice(&57u32.to_le_bytes()); // IPV6_RTHDR
+        bad.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            check_cmsgs(Abi::X86_64, &bad).unwrap_err().errno,
+            libc::EPERM
+        );
+        // i386: 12-byte header, 4-aligned.
+        let mut b32 = Vec::new();
+        b32.extend_from_slice(&16u32.to_le_bytes());
+        b32.extend_from_slice(&0u32.to_le_bytes());
+        b32.extend_from_slice(&7u32.to_le_bytes()); // IP_RETOPTS
+        b32.extend_from_slice(&[1, 0x83, 7, 4]);
+        assert!(check_cmsgs(Abi::I386, &b32).is_err());
+        assert!(check_sockopt(0, 4).is_err());
+        assert!(check_sockopt(41, 57).is_err());
+        assert!(check_sockopt(0, 2).is_ok()); // IP_TTL
+        assert!(check_sockopt(1, 4).is_ok()); // SOL_SOCKET/SO_REUSEADDR? (2) -- any SOL_SOCKET
     }
 
     #[test]
