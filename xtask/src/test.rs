@@ -3,8 +3,9 @@
 //!
 //! test-host: dependencies, lints (rustfmt, clippy for both builds, xtask's
 //! own tests), the guest programs, then the workspace's tests for the x86_64
-//! build and for the i686 build (`UJAIL_GUESTS` points at the guests). `test` adds
-//! `test-vm`. Each step has a banner; the timings are printed at the end,
+//! build and for the i686 build, each once per engine (`UJAIL_ENGINE`:
+//! seccomp, then sysemu; `UJAIL_GUESTS` points at the guests). `test` adds
+//! `test-vm`, which does the same in the VM. Each step has a banner; the timings are printed at the end,
 //! also when a step fails.
 //!
 //! Options (test-host and test): `--skip-lint` skips the lint step; what
@@ -132,18 +133,30 @@ fn host_steps(opts: &Options, steps: &mut Steps) -> Result<()> {
     let Some(guests_dir) = guests_dir else {
         bail!("guest build gave no directory");
     };
-    steps.step("tests: x86_64 build", || {
-        cargo_test(None, &guests_dir, &opts.test_args)
-    })?;
-    steps.step(&format!("tests: i686 build ({I686})"), || {
-        cargo_test(Some(I686), &guests_dir, &opts.test_args)
-    })?;
+    // The whole suite once per engine: UJAIL_ENGINE is ujail's default.
+    for engine in ENGINES {
+        steps.step(&format!("tests: x86_64 build, {engine} engine"), || {
+            cargo_test(None, engine, &guests_dir, &opts.test_args)
+        })?;
+        steps.step(
+            &format!("tests: i686 build ({I686}), {engine} engine"),
+            || cargo_test(Some(I686), engine, &guests_dir, &opts.test_args),
+        )?;
+    }
     Ok(())
 }
 
+/// ujail's engines, each of which runs the whole suite.
+const ENGINES: [&str; 2] = ["seccomp", "sysemu"];
+
 /// `cargo test` of the workspace (without xtask and the guest crate) for
 /// the host or the given target.
-fn cargo_test(target: Option<&str>, guests_dir: &Path, test_args: &[String]) -> Result<()> {
+fn cargo_test(
+    target: Option<&str>,
+    engine: &str,
+    guests_dir: &Path,
+    test_args: &[String],
+) -> Result<()> {
     let mut cmd = util::cargo();
     // --no-fail-fast: one run reports every failing test binary.
     cmd.args([
@@ -159,6 +172,7 @@ fn cargo_test(target: Option<&str>, guests_dir: &Path, test_args: &[String]) -> 
         cmd.args(["--target", t]);
     }
     cmd.env("UJAIL_GUESTS", guests_dir);
+    cmd.env("UJAIL_ENGINE", engine);
     if !test_args.is_empty() {
         cmd.arg("--").args(test_args);
     }

@@ -83,9 +83,6 @@ struct RunArgs {
     audit: bool,
     #[command(flatten)]
     net: NetArgs,
-    /// The tracing engine.
-    #[arg(long, value_enum, default_value_t = Engine::Sysemu)]
-    engine: Engine,
     #[command(flatten)]
     jailed: Jailed,
 }
@@ -123,9 +120,12 @@ struct NetArgs {
     net_save: Option<PathBuf>,
 }
 
-/// What `run` and `trace` share: the call log and the program.
+/// What `run` and `trace` share: the engine, the call log and the program.
 #[derive(Args, Debug)]
 struct Jailed {
+    /// The tracing engine [default: auto, or $UJAIL_ENGINE].
+    #[arg(long, value_enum)]
+    engine: Option<Engine>,
     #[command(flatten)]
     log: LogArgs,
     /// The program and its arguments.
@@ -145,7 +145,12 @@ struct LogArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Engine {
-    /// The hybrid PTRACE_SYSEMU / PTRACE_SYSCALL engine.
+    /// seccomp where the kernel has it, else sysemu.
+    Auto,
+    /// A seccomp filter stops only the calls the policy watches; the rest
+    /// run natively.
+    Seccomp,
+    /// The hybrid PTRACE_SYSEMU / PTRACE_SYSCALL engine: every call stops.
     Sysemu,
 }
 
@@ -200,7 +205,6 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => {
-            let Engine::Sysemu = args.engine;
             let file = match &args.policy {
                 Some(p) => Some(ujail_path::file::load(p).map_err(|e| anyhow::anyhow!("{e}"))?),
                 None => None,
@@ -242,12 +246,9 @@ fn run(cli: Cli) -> Result<u8> {
             match log_path {
                 Some(path) => {
                     let out = open_log(&path)?;
-                    jail(
-                        &args.jailed.program,
-                        Logger::new(policy, out, format.into()),
-                    )
+                    jail(&args.jailed, Logger::new(policy, out, format.into()))
                 }
-                None => jail(&args.jailed.program, policy),
+                None => jail(&args.jailed, policy),
             }
         }
         Command::Check { policy } => check(&policy),
@@ -257,7 +258,7 @@ fn run(cli: Cli) -> Result<u8> {
                 None => Box::new(io::stderr()),
             };
             jail(
-                &args.program,
+                &args,
                 Logger::new(DenyList::new(), out, args.log.log_format.into()),
             )
         }
@@ -429,10 +430,30 @@ fn open_log(path: &PathBuf) -> Result<Box<dyn Write>> {
     Ok(Box::new(io::BufWriter::new(f)))
 }
 
+/// The engine to use: `--engine`, else `$UJAIL_ENGINE`, else auto.
+fn engine(choice: Option<Engine>) -> Result<ujail_core::Engine> {
+    let choice = match choice {
+        Some(c) => c,
+        None => match std::env::var("UJAIL_ENGINE") {
+            Ok(v) if !v.is_empty() => Engine::from_str(&v, true).map_err(|_| {
+                anyhow::anyhow!("UJAIL_ENGINE={v}: not an engine (auto, seccomp, sysemu)")
+            })?,
+            _ => Engine::Auto,
+        },
+    };
+    Ok(match choice {
+        Engine::Auto => ujail_core::auto_engine(),
+        Engine::Seccomp => ujail_core::Engine::Seccomp,
+        Engine::Sysemu => ujail_core::Engine::Sysemu,
+    })
+}
+
 /// Run `program` under `handler`; return ujail's exit status.
-fn jail<H: Handler>(program: &[OsString], handler: H) -> Result<u8> {
+fn jail<H: Handler>(jailed: &Jailed, handler: H) -> Result<u8> {
+    let program = &jailed.program;
+    let engine = engine(jailed.engine)?;
     let (prog, args) = program.split_first().context("no program given")?;
-    let mut tracer = match ujail_core::spawn(prog, args, handler) {
+    let mut tracer = match ujail_core::spawn_with(prog, args, handler, engine) {
         Ok(t) => t,
         Err(e @ (SpawnError::NotFound { .. } | SpawnError::NotExecutable { .. })) => {
             eprintln!("ujail: {e}");

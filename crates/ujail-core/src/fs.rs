@@ -43,7 +43,7 @@ use ujail_path::rules::{Decision, PathRules};
 use ujail_regs::{table, Abi};
 
 use crate::errno;
-use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
+use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
 use crate::net::NetPolicy;
 
 mod socket;
@@ -670,7 +670,63 @@ impl<H: Handler> FsPolicy<H> {
     }
 }
 
+/// Calls of [`Class::NoPath`] that [`FsPolicy::check_no_path`] may refuse
+/// (the seccomp filter must let the tracer see them).
+const NO_PATH_CHECKED: &[&str] = &[
+    "kill",
+    "rt_sigqueueinfo",
+    "tkill",
+    "tgkill",
+    "rt_tgsigqueueinfo",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "fcntl",
+    "fcntl64",
+    "ioctl",
+    "prlimit64",
+    "sched_setaffinity",
+    "sched_setscheduler",
+    "sched_setparam",
+    "sched_setattr",
+    "migrate_pages",
+    "move_pages",
+    "setpriority",
+    "ioprio_set",
+    "clone",
+    "clone3",
+    "personality",
+];
+
 impl<H: Handler> Handler for FsPolicy<H> {
+    fn watch(&self, abi: Abi, nr: u64) -> Watch {
+        let inner = self.inner.watch(abi, nr);
+        if inner != Watch::Allow {
+            return inner;
+        }
+        let Some(name) = table::name(abi, nr) else {
+            return Watch::Trace;
+        };
+        if socket::is_socket_call(name) {
+            // Socket creation is judged even without rules (raw, packet).
+            let always = matches!(name, "socket" | "socketpair" | "socketcall");
+            return if always || self.net.is_active() || !self.rules.is_empty() {
+                Watch::Trace
+            } else {
+                Watch::Allow
+            };
+        }
+        match classify::classify(abi, name) {
+            None
+            | Some(
+                Class::Dangerous(_) | Class::Open { .. } | Class::OpenAt2 | Class::Creat { .. },
+            ) => Watch::Trace,
+            Some(Class::NoPath) if NO_PATH_CHECKED.contains(&name) => Watch::Trace,
+            Some(Class::NoPath) => Watch::Allow,
+            Some(_) if self.rules.is_empty() => Watch::Allow,
+            Some(_) => Watch::Trace,
+        }
+    }
+
     fn wants_scratch(&self) -> bool {
         // Checked copies: every path under rules, opens for writing without.
         true
@@ -1011,6 +1067,57 @@ mod tests {
         assert_eq!(fd_arg(Abi::I386, 0xffff_ff9c), -100);
         assert_eq!(fd_arg(Abi::X86_64, 0xffff_ffff_ffff_ff9c), -100);
         assert_eq!(fd_arg(Abi::X86_64, 3), 3);
+    }
+
+    /// The seccomp filter lets [`Class::NoPath`] calls outside
+    /// [`NO_PATH_CHECKED`] run unseen: `check_no_path` must never refuse
+    /// them, whatever their arguments.
+    #[test]
+    fn unwatched_no_path_calls_are_never_refused() {
+        let mut p = FsPolicy::new(
+            crate::policy::DenyList::new(),
+            PathRules::new(),
+            Box::new(io::sink()),
+        );
+        let values = [
+            0,
+            1,
+            2,
+            8,
+            15,
+            0x10,
+            0x5412,
+            0x541c,
+            0x8901,
+            0x8902,
+            0xffff_ffff,
+            u64::MAX,
+        ];
+        for abi in [Abi::I386, Abi::X86_64] {
+            for (nr, name) in table::all(abi) {
+                if classify::classify(abi, name) != Some(Class::NoPath)
+                    || NO_PATH_CHECKED.contains(&name)
+                    || socket::is_socket_call(name)
+                {
+                    continue;
+                }
+                for v in values {
+                    let call = Call {
+                        pid: 1,
+                        abi,
+                        nr,
+                        name: Some(name),
+                        args: [v; 6],
+                        ip: 0,
+                        initial_exec: false,
+                    };
+                    assert!(
+                        p.check_no_path(&call, name, &mut NoMemory).is_ok(),
+                        "{abi} {name} refused with args {v:#x}: add it to NO_PATH_CHECKED"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

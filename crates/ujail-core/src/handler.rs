@@ -8,6 +8,8 @@
 use ujail_mem::{MemError, RemoteAddr};
 use ujail_regs::Abi;
 
+pub use crate::seccomp::Watch;
+
 /// A thread id of a tracee.
 pub type Pid = i32;
 
@@ -193,6 +195,16 @@ pub trait Handler {
     /// A non-syscall event.
     fn on_event(&mut self, event: &Event) {
         let _ = event;
+    }
+
+    /// What the `seccomp` engine's filter does with call `nr` of `abi`
+    /// ([`crate::seccomp`]): [`Watch::Trace`] for every call whose
+    /// [`Handler::on_call`] might not be a plain forward, [`Watch::Errno`]
+    /// for a call always denied with that errno, [`Watch::Allow`] for a
+    /// call always forwarded unseen. The default watches everything.
+    fn watch(&self, abi: Abi, nr: u64) -> Watch {
+        let _ = (abi, nr);
+        Watch::Trace
     }
 
     /// True when this policy places checked copies with [`Memory::place`]:

@@ -26,6 +26,6 @@ mod sys;
 pub mod tracer;
 
 pub use error::{Error, SpawnError};
-pub use handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
-pub use spawn::spawn;
-pub use tracer::{Outcome, Tracer};
+pub use handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
+pub use spawn::{auto_engine, spawn, spawn_with};
+pub use tracer::{Engine, Outcome, Tracer};

@@ -7,7 +7,7 @@ use std::fmt;
 
 use ujail_regs::{table, Abi};
 
-use crate::handler::{Call, Handler, Memory, Verdict};
+use crate::handler::{Call, Handler, Memory, Verdict, Watch};
 
 /// A `--deny-syscall` rule that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +124,19 @@ impl DenyList {
 }
 
 impl Handler for DenyList {
+    fn watch(&self, abi: Abi, nr: u64) -> Watch {
+        if let Some(&errno) = self.denied.get(&(abi, nr)) {
+            // execve stays traced (the tracer watches it): the program's
+            // own start is let through.
+            return Watch::Errno(u16::try_from(errno).unwrap_or(1));
+        }
+        match table::name(abi, nr) {
+            // Their sub-calls are denied by name.
+            Some("socketcall" | "ipc") if !self.denied.is_empty() => Watch::Trace,
+            _ => Watch::Allow,
+        }
+    }
+
     fn on_call(&mut self, call: &Call, _mem: &mut dyn Memory) -> Verdict {
         if call.initial_exec {
             // Starting the program is the jail's doing, not the program's.

@@ -12,9 +12,10 @@
 //!
 //! Both ABIs are covered: the program checks `seccomp_data.arch` first (an
 //! i386 call from a 64-bit program, `int $0x80`, is `AUDIT_ARCH_I386` with
-//! i386 numbering), refuses x32 calls (`nr & __X32_SYSCALL_BIT`) and numbers
-//! beyond the generated tables with `ENOSYS`, and kills the process for any
-//! other architecture (fail closed). `mmap`/`mmap2` are watched only with
+//! i386 numbering), refuses x32 calls (`nr & __X32_SYSCALL_BIT`) with
+//! `ENOSYS`, stops numbers the generated tables lack when the policy
+//! watches them (else `ENOSYS`, never allowed unseen), and kills the process
+//! for any other architecture (fail closed). `mmap`/`mmap2` are watched only with
 //! `MAP_FIXED`/`MAP_FIXED_NOREPLACE` (what could land on a scratch area), a
 //! check on the flags argument in the filter.
 //!
@@ -95,6 +96,16 @@ fn ret_of(w: Watch) -> u32 {
     }
 }
 
+/// A number the tables lack: the tracer sees it if the policy wants to
+/// (the call log shows it; the jail answers ENOSYS), else the filter
+/// answers ENOSYS — never allowed unseen (fail closed).
+fn unknown(w: Watch) -> u32 {
+    match w {
+        Watch::Allow => RET_ERRNO | u32::from(ENOSYS),
+        w => ret_of(w),
+    }
+}
+
 /// A run of numbers `[start, end)` with one action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Run {
@@ -166,7 +177,7 @@ fn emit_abi(p: &mut Prog, abi: Abi, watch: &impl Fn(Abi, u64) -> Watch) {
             // areas (a program sealing its own memory is harmless).
             RET_ALLOW
         } else if table::name(abi, nr).is_none() {
-            RET_ERRNO | u32::from(ENOSYS)
+            unknown(watch(abi, nr))
         } else {
             ret_of(watch(abi, nr))
         };
@@ -183,7 +194,7 @@ fn emit_abi(p: &mut Prog, abi: Abi, watch: &impl Fn(Abi, u64) -> Watch) {
     runs.push(Run {
         start: past,
         end: u32::MAX,
-        ret: RET_ERRNO | u32::from(ENOSYS),
+        ret: unknown(watch(abi, max + 1)),
     });
     // mmap/mmap2: traced only with MAP_FIXED(_NOREPLACE) in the flags.
     for nr in mmap {
@@ -276,6 +287,7 @@ mod tests {
                 let n = u32::try_from(nr).unwrap();
                 let want = match table::name(abi, nr) {
                     None if nr == NR_MSEAL => RET_ALLOW,
+                    // policy() says Allow for unknown numbers: ENOSYS.
                     None => RET_ERRNO | 38,
                     Some("mmap" | "mmap2") if !(abi == Abi::I386 && nr == 90) => RET_ALLOW,
                     Some(_) => ret_of(policy(abi, nr)),
@@ -326,6 +338,16 @@ mod tests {
             Some(RET_ERRNO | 38)
         );
         assert_eq!(eval(&prog, a64, u32::MAX, [0; 6]), Some(RET_ERRNO | 38));
+    }
+
+    #[test]
+    fn unknown_numbers_are_traced_when_watched_never_allowed() {
+        let a64 = ujail_regs::AUDIT_ARCH_X86_64;
+        let prog = build(|_, _| Watch::Trace);
+        assert_eq!(eval(&prog, a64, 999, [0; 6]), Some(RET_TRACE));
+        let prog = build(|_, _| Watch::Allow);
+        assert_eq!(eval(&prog, a64, 999, [0; 6]), Some(RET_ERRNO | 38));
+        assert_eq!(eval(&prog, a64, 1, [0; 6]), Some(RET_ALLOW));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::error::{Error, SpawnError};
 use crate::handler::{Handler, Pid};
 use crate::stop::{PtraceEvent, Stop};
 use crate::sys;
-use crate::tracer::Tracer;
+use crate::tracer::{Engine, Tracer};
 
 /// What kind of program is about to be run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +164,28 @@ pub fn spawn<H: Handler>(
     args: &[OsString],
     handler: H,
 ) -> Result<Tracer<H>, SpawnError> {
+    spawn_with(program, args, handler, Engine::Sysemu)
+}
+
+/// The engine `auto` picks: `seccomp` where the kernel has seccomp
+/// filters, `sysemu` elsewhere.
+pub fn auto_engine() -> Engine {
+    if sys::seccomp_supported() {
+        Engine::Seccomp
+    } else {
+        Engine::Sysemu
+    }
+}
+
+/// [`spawn`] with the given engine. For [`Engine::Seccomp`] the child
+/// installs the filter built from the handler's [`Handler::watch`] (and the
+/// tracer's own needs) before its `execve`.
+pub fn spawn_with<H: Handler>(
+    program: &OsStr,
+    args: &[OsString],
+    handler: H,
+    engine: Engine,
+) -> Result<Tracer<H>, SpawnError> {
     let path = resolve_program(program)?;
     inspect_program(&path)?;
 
@@ -191,10 +213,27 @@ pub fn spawn<H: Handler>(
         .chain(std::iter::once(std::ptr::null()))
         .collect();
 
+    let filter: Option<Vec<libc::sock_filter>> = (engine == Engine::Seccomp).then(|| {
+        crate::seccomp::build(|abi, nr| crate::tracer::watch(&handler, abi, nr))
+            .into_iter()
+            .map(|i| libc::sock_filter {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect()
+    });
     let close = sys::runtime_filled_stdio();
-    let pid =
-        sys::fork_traced(&c_path, &argv, &envp, &close).map_err(|e| Error::new("fork", 0, e))?;
-    let options = sys::opt::TRACESYSGOOD
+    let pid = sys::fork_traced(&c_path, &argv, &envp, &close, filter.as_deref())
+        .map_err(|e| Error::new("fork", 0, e))?;
+    let seccomp = if engine == Engine::Seccomp {
+        sys::opt::TRACESECCOMP
+    } else {
+        0
+    };
+    let options = seccomp
+        | sys::opt::TRACESYSGOOD
         | sys::opt::TRACEEXEC
         | sys::opt::TRACEFORK
         | sys::opt::TRACEVFORK
@@ -206,7 +245,7 @@ pub fn spawn<H: Handler>(
     }
     sys::forward_signals(pid).map_err(|e| Error::new("sigaction", pid, e))?;
     sys::set_non_dumpable().map_err(|e| Error::new("prctl(PR_SET_DUMPABLE)", pid, e))?;
-    Ok(Tracer::new(handler, pid))
+    Ok(Tracer::new(handler, pid, engine))
 }
 
 /// Wait for the child's `raise(SIGSTOP)`, seize it (PTRACE_SEIZE keeps job

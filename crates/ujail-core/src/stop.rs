@@ -18,6 +18,9 @@ pub enum PtraceEvent {
     Clone,
     /// A successful execve(2)/execveat(2).
     Exec,
+    /// A `SECCOMP_RET_TRACE` of the seccomp filter: a watched call, before
+    /// the kernel runs it.
+    Seccomp,
     /// PTRACE_EVENT_STOP of a seized tracee, with its stop signal: a
     /// group-stop (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU), the first stop of an
     /// auto-attached child or a re-trap after PTRACE_LISTEN (SIGTRAP).
@@ -66,6 +69,7 @@ impl Stop {
                 libc::PTRACE_EVENT_VFORK => PtraceEvent::Vfork,
                 libc::PTRACE_EVENT_CLONE => PtraceEvent::Clone,
                 libc::PTRACE_EVENT_EXEC => PtraceEvent::Exec,
+                libc::PTRACE_EVENT_SECCOMP => PtraceEvent::Seccomp,
                 other => PtraceEvent::Other(other),
             });
         }

@@ -38,12 +38,29 @@ use ujail_regs::{decode_syscall_insn, table, Abi, AbiError, NativeRegs, Register
 
 use crate::errno;
 use crate::error::Error;
-use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict};
+use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
 use crate::stop::{PtraceEvent, Stop};
 use crate::sys;
 
 const SYSCALL_INFO_ENTRY: u8 = 1;
 const SYSCALL_INFO_EXIT: u8 = 2;
+const SYSCALL_INFO_SECCOMP: u8 = 3;
+
+/// How the tracer stops system calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Every call stops under `PTRACE_SYSEMU` (this module's hybrid).
+    Sysemu,
+    /// A seccomp filter ([`crate::seccomp`]) stops only the calls the policy
+    /// watches, at a `PTRACE_EVENT_SECCOMP` stop before the kernel runs
+    /// them; the tracee otherwise runs under `PTRACE_CONT`. There, forward
+    /// is resuming (one stop), emulate and deny skip the call
+    /// (`orig_ax = -1`, the result in `ax`; one stop), and a call whose
+    /// result or registers matter is resumed with `PTRACE_SYSCALL`, which
+    /// after a seccomp stop reports its exit (Linux 4.8+, ptrace(2)). The
+    /// kernel runs the seccomp filter again on a call the tracer changed.
+    Seccomp,
+}
 
 /// How a jailed program ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,9 +172,10 @@ enum ThreadState {
 
 impl ThreadState {
     /// The request that resumes a thread in this state.
-    fn resume_request(&self) -> libc::c_uint {
-        match self {
-            ThreadState::New | ThreadState::Emu => sys::req::SYSEMU,
+    fn resume_request(&self, engine: Engine) -> libc::c_uint {
+        match (self, engine) {
+            (ThreadState::New | ThreadState::Emu, Engine::Sysemu) => sys::req::SYSEMU,
+            (ThreadState::New | ThreadState::Emu, Engine::Seccomp) => sys::req::CONT,
             _ => sys::req::SYSCALL,
         }
     }
@@ -293,12 +311,13 @@ pub struct Tracer<H> {
     outcome: Option<Outcome>,
     /// Problems that made the tracer kill a tracee, reported at the end.
     errors: Vec<String>,
+    engine: Engine,
 }
 
 impl<H: Handler> Tracer<H> {
     /// A tracer for `root`, which must be stopped at its initial SIGSTOP
     /// (see [`crate::spawn`]) with the ptrace options set.
-    pub(crate) fn new(handler: H, root: Pid) -> Tracer<H> {
+    pub(crate) fn new(handler: H, root: Pid, engine: Engine) -> Tracer<H> {
         let mut threads = HashMap::new();
         threads.insert(root, Thread::new(ThreadState::Emu));
         Tracer {
@@ -308,7 +327,13 @@ impl<H: Handler> Tracer<H> {
             root_execed: false,
             outcome: None,
             errors: Vec::new(),
+            engine,
         }
+    }
+
+    /// The engine this tracer runs.
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// The handler, after the run.
@@ -333,8 +358,8 @@ impl<H: Handler> Tracer<H> {
 
     /// Run until every tracee is gone; return how the root program ended.
     pub fn run(&mut self) -> Result<Outcome, Error> {
-        sys::resume(sys::req::SYSEMU, self.root, 0)
-            .map_err(|e| Error::new("PTRACE_SYSEMU", self.root, e))?;
+        let first = ThreadState::Emu.resume_request(self.engine);
+        sys::resume(first, self.root, 0).map_err(|e| Error::new("ptrace resume", self.root, e))?;
         loop {
             let (pid, status) = match sys::wait_any() {
                 Ok(r) => r,
@@ -403,7 +428,8 @@ impl<H: Handler> Tracer<H> {
     }
 
     fn resume(&mut self, pid: Pid, sig: i32) -> Result<(), Error> {
-        let request = self.thread(pid).state.resume_request();
+        let engine = self.engine;
+        let request = self.thread(pid).state.resume_request(engine);
         sys::resume(request, pid, sig).map_err(|e| Error::new("ptrace resume", pid, e))
     }
 
@@ -464,6 +490,16 @@ impl<H: Handler> Tracer<H> {
                 self.handler.on_event(&Event::Exec { pid, former });
             }
             PtraceEvent::Stop(sig) => return self.on_event_stop_stop(pid, sig),
+            PtraceEvent::Seccomp if self.engine == Engine::Seccomp => {
+                return self.on_seccomp_stop(pid)
+            }
+            PtraceEvent::Seccomp => {
+                return Err(Error::new(
+                    "ptrace event",
+                    pid,
+                    io::Error::other("seccomp stop under the sysemu engine"),
+                ));
+            }
             PtraceEvent::Other(code) => {
                 return Err(Error::new(
                     "ptrace event",
@@ -612,6 +648,26 @@ impl<H: Handler> Tracer<H> {
         Ok((call, insn.map_or(2, |i| i.len)))
     }
 
+    /// A `PTRACE_EVENT_SECCOMP` stop: a watched call, before the kernel
+    /// runs it. Judged as at a SYSEMU entry; see [`Engine::Seccomp`].
+    fn on_seccomp_stop(&mut self, pid: Pid) -> Result<(), Error> {
+        let info = sys::get_syscall_info(pid)
+            .map_err(|e| Error::new("PTRACE_GET_SYSCALL_INFO", pid, e))?;
+        let state = &self.thread(pid).state;
+        if info.op != SYSCALL_INFO_SECCOMP || !matches!(state, ThreadState::Emu | ThreadState::New)
+        {
+            return Err(Error::new(
+                "seccomp stop",
+                pid,
+                io::Error::other(format!(
+                    "seccomp stop (op {}) while the thread is in state {state:?}",
+                    info.op
+                )),
+            ));
+        }
+        self.on_emu_entry(pid, &info)
+    }
+
     fn on_emu_entry(&mut self, pid: Pid, info: &sys::RawSyscallInfo) -> Result<(), Error> {
         self.thread(pid).state = ThreadState::Emu;
         let (call, insn_len) = match self.decode(pid, info) {
@@ -637,15 +693,26 @@ impl<H: Handler> Tracer<H> {
         }
         let verdict = self.judge(pid, &call);
         let root_exec = self.is_root_exec(&call);
+        let seccomp = self.engine == Engine::Seccomp;
         match verdict {
+            Verdict::Forward if seccomp && !root_exec => {
+                // Runs now, unwatched to its end: one stop in all.
+                self.thread(pid).state = ThreadState::Emu;
+                self.resume(pid, 0)
+            }
             Verdict::Forward | Verdict::ForwardReport => {
-                self.thread(pid).state = ThreadState::SkippedExit(Approved {
+                let approved = Approved {
                     call,
                     insn_len,
                     report: verdict == Verdict::ForwardReport,
                     root_exec,
                     after: After::Nothing,
-                });
+                };
+                self.thread(pid).state = if seccomp {
+                    ThreadState::RealExit(approved)
+                } else {
+                    ThreadState::SkippedExit(approved)
+                };
                 self.resume(pid, 0)
             }
             Verdict::Rewrite { nr, args, report } => {
@@ -662,13 +729,18 @@ impl<H: Handler> Tracer<H> {
                     args: std::array::from_fn(|i| ujail_regs::regs::truncate(call.abi, args[i])),
                     ..call
                 };
-                self.thread(pid).state = ThreadState::SkippedExit(Approved {
+                let approved = Approved {
                     call,
                     insn_len,
                     report,
                     root_exec,
                     after: After::RestoreArgs(own),
-                });
+                };
+                self.thread(pid).state = if seccomp {
+                    ThreadState::RealExit(approved)
+                } else {
+                    ThreadState::SkippedExit(approved)
+                };
                 self.resume(pid, 0)
             }
             Verdict::Emulate(ret) => self.answer(pid, call.abi, ret),
@@ -715,13 +787,19 @@ impl<H: Handler> Tracer<H> {
             initial_exec: false,
             ..call.clone()
         };
-        self.thread(pid).state = ThreadState::SkippedExit(Approved {
+        let approved = Approved {
             call: injected,
             insn_len,
             report: false,
             root_exec: false,
             after: After::Injected(own),
-        });
+        };
+        self.thread(pid).state = match self.engine {
+            // The call stopped at a SYSEMU entry is skipped: rewind first.
+            Engine::Sysemu => ThreadState::SkippedExit(approved),
+            // At a seccomp stop the kernel runs the changed call now.
+            Engine::Seccomp => ThreadState::RealExit(approved),
+        };
         self.resume(pid, 0)
     }
 
@@ -881,9 +959,13 @@ impl<H: Handler> Tracer<H> {
         call.initial_exec && !self.root_execed
     }
 
-    /// Emulate: the skipped call returns `ret`.
+    /// Emulate: the skipped call returns `ret`. (At a seccomp stop the
+    /// call is skipped by `orig_ax = -1`; the kernel then leaves `ax`.)
     fn answer(&mut self, pid: Pid, abi: Abi, ret: i64) -> Result<(), Error> {
         let mut regs = Self::get_regs(pid)?;
+        if self.engine == Engine::Seccomp {
+            regs.set_orig_nr(u64::MAX);
+        }
         regs.set_ret(abi, ret);
         Self::set_regs(pid, &regs)?;
         self.thread(pid).state = ThreadState::Emu;
@@ -1059,6 +1141,38 @@ impl<H: Handler> Tracer<H> {
         }
         self.thread(pid).state = ThreadState::Emu;
         self.resume(pid, 0)
+    }
+}
+
+/// What the seccomp filter does with call `nr` of `abi`: the tracer's own
+/// needs (exec, the clone checks of [`crate::integrity`], the calls that
+/// could touch a scratch area — `mmap` only with `MAP_FIXED`, a check the
+/// filter makes) and the handler's [`Handler::watch`] for the rest.
+pub fn watch<H: Handler>(handler: &H, abi: Abi, nr: u64) -> Watch {
+    let tracer_needs = matches!(
+        table::name(abi, nr),
+        Some(
+            "execve"
+                | "execveat"
+                | "clone"
+                | "clone3"
+                | "mmap"
+                | "mmap2"
+                | "mprotect"
+                | "pkey_mprotect"
+                | "munmap"
+                | "madvise"
+                | "remap_file_pages"
+                | "mremap"
+                | "shmat"
+                | "shmdt"
+                | "ipc"
+        )
+    );
+    if tracer_needs {
+        Watch::Trace
+    } else {
+        handler.watch(abi, nr)
     }
 }
 
