@@ -1,268 +1,186 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-//! `cargo xtask bench`: the per-syscall cost of the jail.
+//! `cargo xtask bench`: what the jail costs.
 //!
-//! A guest makes N `getppid()` calls; the same run is timed natively, under
-//! `ujail run` (every call forwarded: the hybrid's three stops) and under
-//! `ujail run --deny-syscall getppid` (every call answered by the tracer: one
-//! stop). The cost of one call is (time − native time) / N, best of R runs.
-//! Each is measured with tracer and tracee on one CPU (`taskset -c 0`), on two
-//! different CPUs (ujail on CPU 0, the guest moved to CPU 1 by busybox's
-//! `taskset 2` before it execs the loop) and unpinned. A second table gives
-//! the cost of the path check: `open`+`close` and `stat` loops without and
-//! with a path policy (`--system-ro`). Timing is reported, never asserted.
+//! Two parts, both on the release `ujail`. The microbenchmarks ([`micro`])
+//! give the per-syscall cost of a forwarded, an emulated and a path-checked
+//! call. The workloads ([`workloads`]) time everyday programs (tar, find,
+//! python3, gcc, a fork loop) natively, under `ujail run`, under `strace` and
+//! under `proot`, and report medians, ratios to native and the tracers' peak
+//! RSS ([`report`]) in `target/bench/results.md`, with a bar chart of the
+//! ratios in `target/bench/ratios.png` ([`png`]). Missing packages are
+//! installed first (`cargo xtask deps`). Timing is reported, never asserted.
+#![forbid(unsafe_code)]
 
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod micro;
+mod png;
+mod report;
+mod workloads;
+
+use std::fs;
 
 use anyhow::{bail, Context, Result};
 
-use crate::deps::I686;
 use crate::util;
 
-/// Where tracer and tracee run.
-#[derive(Clone, Copy)]
-enum Placement {
-    SameCpu,
-    SplitCpus,
-    Unpinned,
+const USAGE: &str = "\
+usage: cargo xtask bench [OPTIONS]
+
+  --calls N      microbenchmarks: calls per loop (default 20000; --quick: 2000)
+  --reps R       microbenchmarks: best of R runs (default 3; --quick: 1)
+  --runs N       workloads: runs per tool, median taken (default 5; --quick: 1)
+  --unpinned     workloads: do not pin every run to CPU 0 (taskset -c 0)
+  --quick        smoke test: the defaults above and no slow workload
+  --skip-micro   only the workloads
+";
+
+/// The command line of `cargo xtask bench`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Options {
+    calls: u64,
+    reps: u32,
+    runs: u32,
+    pinned: bool,
+    quick: bool,
+    micro: bool,
 }
 
-impl Placement {
-    fn name(self) -> &'static str {
-        match self {
-            Placement::SameCpu => "same CPU",
-            Placement::SplitCpus => "two CPUs",
-            Placement::Unpinned => "unpinned",
+/// Parses the options; `--quick` changes the defaults, not explicit values.
+fn parse(args: &[String]) -> Result<Options> {
+    let (mut calls, mut reps, mut runs) = (None, None, None);
+    let mut o = Options {
+        calls: 20_000,
+        reps: 3,
+        runs: 5,
+        pinned: true,
+        quick: false,
+        micro: true,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut number = |name: &str| -> Result<u64> {
+            let n: u64 = it
+                .next()
+                .with_context(|| format!("{name} needs a number"))?
+                .parse()
+                .with_context(|| name.to_string())?;
+            if n == 0 {
+                bail!("{name} must be positive");
+            }
+            Ok(n)
+        };
+        match a.as_str() {
+            "--calls" => calls = Some(number("--calls")?),
+            "--reps" => reps = Some(u32::try_from(number("--reps")?).context("--reps")?),
+            "--runs" => runs = Some(u32::try_from(number("--runs")?).context("--runs")?),
+            "--unpinned" => o.pinned = false,
+            "--quick" => o.quick = true,
+            "--skip-micro" => o.micro = false,
+            "-h" | "--help" => bail!("{USAGE}"),
+            other => bail!("bench: unknown argument `{other}`\n{USAGE}"),
         }
     }
-}
-
-/// What runs the guest.
-#[derive(Clone, Copy, PartialEq)]
-enum Mode {
-    Native,
-    Forward,
-    Emulate,
-}
-
-struct Config {
-    label: &'static str,
-    ujail: PathBuf,
-    guest: PathBuf,
+    let (c, r, n) = if o.quick {
+        (2_000, 1, 1)
+    } else {
+        (o.calls, o.reps, o.runs)
+    };
+    o.calls = calls.unwrap_or(c);
+    o.reps = reps.unwrap_or(r);
+    o.runs = runs.unwrap_or(n);
+    Ok(o)
 }
 
 pub fn run(args: &[String]) -> Result<()> {
-    let mut calls: u64 = 20_000;
-    let mut reps: u32 = 3;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--calls" => {
-                calls = it
-                    .next()
-                    .context("--calls needs a number")?
-                    .parse()
-                    .context("--calls")?
-            }
-            "--reps" => {
-                reps = it
-                    .next()
-                    .context("--reps needs a number")?
-                    .parse()
-                    .context("--reps")?
-            }
-            other => bail!("bench: unknown argument `{other}` (use --calls N, --reps R)"),
-        }
-    }
-    if calls == 0 || reps == 0 {
-        bail!("bench: --calls and --reps must be positive");
-    }
+    let o = parse(args)?;
     crate::deps::ensure_all()?;
-    let guests = crate::guests::build_all()?;
-    util::banner("build release ujail (x86_64 and i686)");
+    util::banner("build release ujail (x86_64)");
     util::run(util::cargo().args(["build", "--release", "-p", "ujail-cli"]))?;
-    util::run(util::cargo().args(["build", "--release", "-p", "ujail-cli", "--target", I686]))?;
     let target = util::target_dir();
-    let ujail64 = target.join("release/ujail");
-    let ujail32 = target.join(I686).join("release/ujail");
-    let configs = [
-        Config {
-            label: "x86_64 ujail, x86_64 guest",
-            ujail: ujail64.clone(),
-            guest: guests.join("ujail-guest-x86_64-static"),
-        },
-        Config {
-            label: "x86_64 ujail, i386 guest",
-            ujail: ujail64,
-            guest: guests.join("ujail-guest-i686-static"),
-        },
-        Config {
-            label: "i686 ujail, i386 guest",
-            ujail: ujail32,
-            guest: guests.join("ujail-guest-i686-static"),
-        },
-    ];
-
-    let mut report = String::new();
-    let _ = writeln!(
-        report,
-        "ujail bench: getppid() loop, {calls} calls, best of {reps}; µs per call"
-    );
-    let _ = writeln!(report, "(forward = hybrid PTRACE_SYSEMU/PTRACE_SYSCALL, 3 stops; emulate = answered at the SYSEMU entry, 1 stop)");
-    let _ = writeln!(
-        report,
-        "{:<28} {:<9} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "tracer / guest", "placement", "native", "forward", "+cost", "emulate", "+cost"
-    );
-    for c in &configs {
-        for placement in [
-            Placement::SameCpu,
-            Placement::SplitCpus,
-            Placement::Unpinned,
-        ] {
-            let native = best(reps, || time_once(c, placement, Mode::Native, calls))?;
-            let fwd = best(reps, || time_once(c, placement, Mode::Forward, calls))?;
-            let emu = best(reps, || time_once(c, placement, Mode::Emulate, calls))?;
-            let per = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
-            let line = format!(
-                "{:<28} {:<9} {:>8.3} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-                c.label,
-                placement.name(),
-                per(native),
-                per(fwd),
-                per(fwd) - per(native),
-                per(emu),
-                per(emu) - per(native),
-            );
-            println!("{line}");
-            report.push_str(&line);
-            report.push('\n');
-        }
-    }
-    let _ = writeln!(report);
-    let _ = writeln!(
-        report,
-        "path check: open+close and stat of {BENCH_FILE}, {calls} calls, best of {reps}, same CPU; µs per call"
-    );
-    let _ = writeln!(
-        report,
-        "(plain = `ujail run`, no path rule; policy = `ujail run --system-ro`: resolve, check, checked copy, rewrite)"
-    );
-    let _ = writeln!(
-        report,
-        "{:<28} {:<6} {:>8} {:>9} {:>9} {:>13}",
-        "tracer / guest", "call", "native", "plain", "policy", "check cost"
-    );
-    for c in &configs {
-        for (call, sub) in [("open", "open-loop"), ("stat", "stat-loop")] {
-            let time = |ujail: Option<&[&str]>| {
-                best(reps, || {
-                    time_cmd(c, ujail, &[sub, &calls.to_string(), BENCH_FILE], calls)
-                })
-            };
-            let native = time(None)?;
-            let plain = time(Some(&["run", "--"]))?;
-            let policy = time(Some(&["run", "--system-ro", "--"]))?;
-            let per = |d: Duration| d.as_secs_f64() * 1e6 / calls as f64;
-            let line = format!(
-                "{:<28} {:<6} {:>8.3} {:>9.2} {:>9.2} {:>13.2}",
-                c.label,
-                call,
-                per(native),
-                per(plain),
-                per(policy),
-                per(policy) - per(plain),
-            );
-            println!("{line}");
-            report.push_str(&line);
-            report.push('\n');
-        }
-    }
     let out = target.join("bench");
-    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let file = out.join("syscall-cost.txt");
-    std::fs::write(&file, &report).with_context(|| format!("writing {}", file.display()))?;
-    println!("\n{report}\nwritten to {}", file.display());
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+
+    let micro_report = if o.micro {
+        Some(micro::run(o.calls, o.reps)?)
+    } else {
+        None
+    };
+
+    let outcome = workloads::run(
+        &target.join("release/ujail"),
+        workloads::Options {
+            runs: o.runs,
+            pinned: o.pinned,
+            skip_slow: o.quick,
+        },
+    )?;
+    let (chart, step, top) = report::chart(&report::ratios(&outcome));
+    let png_path = out.join("ratios.png");
+    fs::write(&png_path, chart.to_png()?)
+        .with_context(|| format!("writing {}", png_path.display()))?;
+
+    let mut md = report::markdown(&outcome, &machine(), step, top);
+    match micro_report {
+        Some(m) => {
+            md.push_str("## Microbenchmarks\n\n(also in `syscall-cost.txt`)\n\n```\n");
+            md.push_str(&m);
+            md.push_str("```\n");
+        }
+        None => md.push_str("Microbenchmarks not run (--skip-micro).\n"),
+    }
+    let md_path = out.join("results.md");
+    fs::write(&md_path, &md).with_context(|| format!("writing {}", md_path.display()))?;
+    println!("\n{md}");
+    println!(
+        "written to {} and {}",
+        md_path.display(),
+        png_path.display()
+    );
     Ok(())
 }
 
-fn best(reps: u32, mut f: impl FnMut() -> Result<Duration>) -> Result<Duration> {
-    let mut best = Duration::MAX;
-    for _ in 0..reps {
-        best = best.min(f()?);
-    }
-    Ok(best)
+/// "MODEL, N CPUs, Linux RELEASE" from /proc/cpuinfo, nproc and uname -r.
+fn machine() -> String {
+    let model = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let nproc = util::output(&mut std::process::Command::new("nproc"))
+        .map(|n| n.trim().to_string())
+        .unwrap_or_else(|_| "?".into());
+    let kernel = util::output(std::process::Command::new("uname").arg("-r"))
+        .map(|k| k.trim().to_string())
+        .unwrap_or_else(|_| "?".into());
+    format!("{model}, {nproc} CPUs (nproc), Linux {kernel}")
 }
 
-fn time_once(c: &Config, placement: Placement, mode: Mode, calls: u64) -> Result<Duration> {
-    let mut argv: Vec<String> = Vec::new();
-    match placement {
-        // Two CPUs: ujail stays on CPU 0, the guest moves itself (below).
-        Placement::SameCpu | Placement::SplitCpus => {
-            argv.extend(["taskset", "-c", "0"].map(String::from))
-        }
-        Placement::Unpinned => {}
-    }
-    match mode {
-        Mode::Native => {}
-        Mode::Forward => argv.extend([path(&c.ujail), "run".into(), "--".into()]),
-        Mode::Emulate => argv.extend([
-            path(&c.ujail),
-            "run".into(),
-            "--deny-syscall".into(),
-            "getppid=EPERM".into(),
-            "--".into(),
-        ]),
-    }
-    if let Placement::SplitCpus = placement {
-        // The i386 busybox's taskset, so that the i686 ujail can run it too.
-        argv.extend(["/bin/busybox", "taskset", "2"].map(String::from));
-    }
-    argv.extend([path(&c.guest), "getppid-loop".into(), calls.to_string()]);
-    run_timed(&argv, calls)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A file every `--system-ro` policy may read.
-const BENCH_FILE: &str = "/usr/share/zoneinfo/UTC";
-
-/// Time `guest ARGS` (natively when `ujail` is `None`, else under
-/// `ujail UJAIL-ARGS guest ARGS`), tracer and tracee on CPU 0.
-fn time_cmd(c: &Config, ujail: Option<&[&str]>, args: &[&str], calls: u64) -> Result<Duration> {
-    let mut argv: Vec<String> = ["taskset", "-c", "0"].map(String::from).to_vec();
-    if let Some(u) = ujail {
-        argv.push(path(&c.ujail));
-        argv.extend(u.iter().map(|s| s.to_string()));
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
     }
-    argv.push(path(&c.guest));
-    argv.extend(args.iter().map(|s| s.to_string()));
-    run_timed(&argv, calls)
-}
 
-/// Run `argv` (a guest loop of `calls` calls, maybe under taskset and
-/// ujail); its wall time, or an error when it did not print `done CALLS`.
-fn run_timed(argv: &[String], calls: u64) -> Result<Duration> {
-    let start = Instant::now();
-    let out = Command::new(&argv[0])
-        .args(&argv[1..])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("running {}", argv.join(" ")))?;
-    let elapsed = start.elapsed();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() || !stdout.contains(&format!("done {calls}")) {
-        bail!(
-            "`{}` failed: {} (stdout: {})",
-            argv.join(" "),
-            out.status,
-            stdout.trim()
+    #[test]
+    fn options() {
+        let d = parse(&[]).unwrap();
+        assert_eq!(
+            (d.calls, d.reps, d.runs, d.pinned, d.quick, d.micro),
+            (20_000, 3, 5, true, false, true)
         );
+        let q = parse(&args(&["--quick", "--runs", "2", "--unpinned"])).unwrap();
+        assert_eq!(
+            (q.calls, q.reps, q.runs, q.pinned, q.quick),
+            (2_000, 1, 2, false, true)
+        );
+        let s = parse(&args(&["--skip-micro", "--calls", "7"])).unwrap();
+        assert_eq!((s.calls, s.micro), (7, false));
+        assert!(parse(&args(&["--runs", "0"])).is_err());
+        assert!(parse(&args(&["--runs"])).is_err());
+        assert!(parse(&args(&["--fast"])).is_err());
     }
-    Ok(elapsed)
-}
-
-fn path(p: &Path) -> String {
-    p.display().to_string()
 }

@@ -33,6 +33,8 @@ const PACKAGES: &[(&str, &str)] = &[
     ("qemu-system-x86", "test-vm: qemu-system-i386"),
     ("cpio", "test-vm: builds the initramfs"),
     ("binutils", "test-vm: readelf checks the VM's binaries"),
+    ("strace", "bench: the workloads under strace, to compare"),
+    ("proot", "bench: the workloads under proot, to compare"),
 ];
 
 /// Ensures everything is installed; see the module doc.

@@ -23,7 +23,8 @@ tasks:
   test-vm        the i686 suite inside a QEMU i386 VM (Debian 686 kernel)
   build-guests   build the guest programs for x86_64 and i686, static and dynamic
   codegen        regenerate the syscall tables from the kernel headers
-  bench          benchmarks (per-syscall cost, forwarded and emulated)
+  bench          benchmarks: per-call cost per engine, real workloads vs
+                 native, strace and proot (target/bench/results.md, ratios.png)
   deps           install what the build and the tests need (rustup targets, apt)
 
 test / test-host options:
