@@ -126,6 +126,11 @@ struct Jailed {
     /// The tracing engine [default: auto, or $UJAIL_ENGINE].
     #[arg(long, value_enum)]
     engine: Option<Engine>,
+    /// CPU placement: `shared` keeps the program on the tracer's CPU until
+    /// it runs threads or processes in parallel (a stop across CPUs costs
+    /// several times more); `free` leaves it to the scheduler.
+    #[arg(long, value_enum, default_value_t = Cpu::Shared)]
+    cpu: Cpu,
     #[command(flatten)]
     log: LogArgs,
     /// The program and its arguments.
@@ -152,6 +157,14 @@ enum Engine {
     Seccomp,
     /// The hybrid PTRACE_SYSEMU / PTRACE_SYSCALL engine: every call stops.
     Sysemu,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Cpu {
+    /// Share the tracer's CPU while the jail is not parallel.
+    Shared,
+    /// Let the scheduler place tracer and program.
+    Free,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -453,7 +466,12 @@ fn jail<H: Handler>(jailed: &Jailed, handler: H) -> Result<u8> {
     let program = &jailed.program;
     let engine = engine(jailed.engine)?;
     let (prog, args) = program.split_first().context("no program given")?;
-    let mut tracer = match ujail_core::spawn_with(prog, args, handler, engine) {
+    let placement = match jailed.cpu {
+        Cpu::Shared => ujail_core::Placement::Shared,
+        Cpu::Free => ujail_core::Placement::Free,
+    };
+    let opts = ujail_core::SpawnOptions { engine, placement };
+    let mut tracer = match ujail_core::spawn_with(prog, args, handler, opts) {
         Ok(t) => t,
         Err(e @ (SpawnError::NotFound { .. } | SpawnError::NotExecutable { .. })) => {
             eprintln!("ujail: {e}");

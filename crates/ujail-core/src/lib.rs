@@ -18,6 +18,7 @@ pub mod handler;
 pub mod integrity;
 pub mod log;
 pub mod net;
+pub mod placement;
 pub mod policy;
 pub mod seccomp;
 pub mod spawn;
@@ -27,5 +28,6 @@ pub mod tracer;
 
 pub use error::{Error, SpawnError};
 pub use handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
-pub use spawn::{auto_engine, spawn, spawn_with};
+pub use placement::Placement;
+pub use spawn::{auto_engine, spawn, spawn_with, SpawnOptions};
 pub use tracer::{Engine, Outcome, Tracer};

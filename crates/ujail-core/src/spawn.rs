@@ -18,6 +18,7 @@ use goblin::elf::header::{EM_386, EM_X86_64};
 
 use crate::error::{Error, SpawnError};
 use crate::handler::{Handler, Pid};
+use crate::placement::{Pin, Placement};
 use crate::stop::{PtraceEvent, Stop};
 use crate::sys;
 use crate::tracer::{Engine, Tracer};
@@ -164,7 +165,24 @@ pub fn spawn<H: Handler>(
     args: &[OsString],
     handler: H,
 ) -> Result<Tracer<H>, SpawnError> {
-    spawn_with(program, args, handler, Engine::Sysemu)
+    spawn_with(
+        program,
+        args,
+        handler,
+        SpawnOptions {
+            engine: Engine::Sysemu,
+            placement: Placement::Free,
+        },
+    )
+}
+
+/// How [`spawn_with`] runs the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpawnOptions {
+    /// The tracing engine.
+    pub engine: Engine,
+    /// Where tracer and program run ([`crate::placement`]).
+    pub placement: Placement,
 }
 
 /// The engine `auto` picks: `seccomp` where the kernel has seccomp
@@ -184,8 +202,9 @@ pub fn spawn_with<H: Handler>(
     program: &OsStr,
     args: &[OsString],
     handler: H,
-    engine: Engine,
+    opts: SpawnOptions,
 ) -> Result<Tracer<H>, SpawnError> {
+    let engine = opts.engine;
     let path = resolve_program(program)?;
     inspect_program(&path)?;
 
@@ -225,6 +244,11 @@ pub fn spawn_with<H: Handler>(
             .collect()
     });
     let close = sys::runtime_filled_stdio();
+    // Pinned before the fork: the program starts on the tracer's CPU.
+    let pin = match opts.placement {
+        Placement::Shared => Pin::start(),
+        Placement::Free => None,
+    };
     let pid = sys::fork_traced(&c_path, &argv, &envp, &close, filter.as_deref())
         .map_err(|e| Error::new("fork", 0, e))?;
     let seccomp = if engine == Engine::Seccomp {
@@ -245,7 +269,7 @@ pub fn spawn_with<H: Handler>(
     }
     sys::forward_signals(pid).map_err(|e| Error::new("sigaction", pid, e))?;
     sys::set_non_dumpable().map_err(|e| Error::new("prctl(PR_SET_DUMPABLE)", pid, e))?;
-    Ok(Tracer::new(handler, pid, engine))
+    Ok(Tracer::new(handler, pid, engine, pin))
 }
 
 /// Wait for the child's `raise(SIGSTOP)`, seize it (PTRACE_SEIZE keeps job

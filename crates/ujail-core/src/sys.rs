@@ -479,3 +479,48 @@ pub(crate) fn seccomp_supported() -> bool {
     // SAFETY: PR_GET_SECCOMP takes no pointer.
     unsafe { libc::prctl(libc::PR_GET_SECCOMP, 0, 0, 0, 0) >= 0 }
 }
+
+/// The CPU the caller runs on.
+pub(crate) fn current_cpu() -> io::Result<usize> {
+    // SAFETY: no arguments.
+    let r = unsafe { libc::sched_getcpu() };
+    usize::try_from(r).map_err(|_| io::Error::last_os_error())
+}
+
+/// The CPU affinity of thread `pid` (0: the caller).
+pub(crate) fn affinity(pid: pid_t) -> io::Result<libc::cpu_set_t> {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a writable cpu_set_t of the size passed.
+    let r =
+        unsafe { libc::sched_getaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(set)
+}
+
+/// Set the CPU affinity of thread `pid` (0: the caller).
+pub(crate) fn set_affinity(pid: pid_t, set: &libc::cpu_set_t) -> io::Result<()> {
+    // SAFETY: `set` is a valid cpu_set_t of the size passed.
+    let r = unsafe { libc::sched_setaffinity(pid, std::mem::size_of::<libc::cpu_set_t>(), set) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The set holding only `cpu`.
+pub(crate) fn single_cpu(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: an all-zero cpu_set_t is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET ignores a cpu beyond the set's size.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    set
+}
+
+/// How many CPUs `set` holds.
+pub(crate) fn cpu_count(set: &libc::cpu_set_t) -> usize {
+    // SAFETY: counts the bits of a valid cpu_set_t.
+    usize::try_from(unsafe { libc::CPU_COUNT(set) }).unwrap_or(0)
+}

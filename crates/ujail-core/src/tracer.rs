@@ -39,6 +39,7 @@ use ujail_regs::{decode_syscall_insn, table, Abi, AbiError, NativeRegs, Register
 use crate::errno;
 use crate::error::Error;
 use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
+use crate::placement::Pin;
 use crate::stop::{PtraceEvent, Stop};
 use crate::sys;
 
@@ -312,12 +313,14 @@ pub struct Tracer<H> {
     /// Problems that made the tracer kill a tracee, reported at the end.
     errors: Vec<String>,
     engine: Engine,
+    /// Tracer and program share a CPU until the jail runs in parallel.
+    pin: Option<Pin>,
 }
 
 impl<H: Handler> Tracer<H> {
     /// A tracer for `root`, which must be stopped at its initial SIGSTOP
     /// (see [`crate::spawn`]) with the ptrace options set.
-    pub(crate) fn new(handler: H, root: Pid, engine: Engine) -> Tracer<H> {
+    pub(crate) fn new(handler: H, root: Pid, engine: Engine, pin: Option<Pin>) -> Tracer<H> {
         let mut threads = HashMap::new();
         threads.insert(root, Thread::new(ThreadState::Emu));
         Tracer {
@@ -328,6 +331,7 @@ impl<H: Handler> Tracer<H> {
             outcome: None,
             errors: Vec::new(),
             engine,
+            pin,
         }
     }
 
@@ -458,6 +462,13 @@ impl<H: Handler> Tracer<H> {
                     )
                 })?;
                 self.thread(child);
+                // A second thread, or a third process: parallel work, which
+                // must not share one CPU (crate::placement).
+                if ev == PtraceEvent::Clone || self.threads.len() > 2 {
+                    if let Some(pin) = self.pin.take() {
+                        pin.release(self.threads.keys().copied());
+                    }
+                }
                 self.handler
                     .on_event(&Event::Spawned { parent: pid, child });
             }
