@@ -4,7 +4,7 @@
 //! test-host: dependencies, lints (rustfmt, clippy for both builds, xtask's
 //! own tests), the guest programs, then the workspace's tests for the x86_64
 //! build and for the i686 build, each once per engine (`UJAIL_ENGINE`:
-//! seccomp, then sysemu; `UJAIL_GUESTS` points at the guests). `test` adds
+//! seccomp, sysemu, patch; `UJAIL_GUESTS` points at the guests). `test` adds
 //! `test-vm`, which does the same in the VM. Each step has a banner; the timings are printed at the end,
 //! also when a step fails.
 //!
@@ -147,7 +147,7 @@ fn host_steps(opts: &Options, steps: &mut Steps) -> Result<()> {
 }
 
 /// ujail's engines, each of which runs the whole suite.
-const ENGINES: [&str; 2] = ["seccomp", "sysemu"];
+const ENGINES: [&str; 3] = ["seccomp", "sysemu", "patch"];
 
 /// `cargo test` of the workspace (without xtask and the guest crate) for
 /// the host or the given target.

@@ -157,6 +157,9 @@ enum Engine {
     Seccomp,
     /// The hybrid PTRACE_SYSEMU / PTRACE_SYSCALL engine: every call stops.
     Sysemu,
+    /// As sysemu, but a forwarded call runs from a patched-in syscall
+    /// instruction (the seed's proof of concept, kept to compare with).
+    Patch,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -449,7 +452,7 @@ fn engine(choice: Option<Engine>) -> Result<ujail_core::Engine> {
         Some(c) => c,
         None => match std::env::var("UJAIL_ENGINE") {
             Ok(v) if !v.is_empty() => Engine::from_str(&v, true).map_err(|_| {
-                anyhow::anyhow!("UJAIL_ENGINE={v}: not an engine (auto, seccomp, sysemu)")
+                anyhow::anyhow!("UJAIL_ENGINE={v}: not an engine (auto, seccomp, sysemu, patch)")
             })?,
             _ => Engine::Auto,
         },
@@ -458,6 +461,7 @@ fn engine(choice: Option<Engine>) -> Result<ujail_core::Engine> {
         Engine::Auto => ujail_core::auto_engine(),
         Engine::Seccomp => ujail_core::Engine::Seccomp,
         Engine::Sysemu => ujail_core::Engine::Sysemu,
+        Engine::Patch => ujail_core::Engine::Patch,
     })
 }
 

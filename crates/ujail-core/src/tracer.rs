@@ -30,7 +30,7 @@
 //! closed) instead of guessing.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 
 use ujail_mem::{MemError, PeekPoke, ProcMem, RemoteAddr, TraceeMem};
@@ -59,8 +59,17 @@ pub enum Engine {
     /// (`orig_ax = -1`, the result in `ax`; one stop), and a call whose
     /// result or registers matter is resumed with `PTRACE_SYSCALL`, which
     /// after a seccomp stop reports its exit (Linux 4.8+, ptrace(2)). The
-    /// kernel runs the seccomp filter again on a call the tracer changed.
+    /// kernel re-runs the seccomp filter on a call the tracer changed.
     Seccomp,
+    /// The seed's first proof of concept, kept to compare with: as
+    /// `sysemu`, but a forwarded call is run by writing a syscall
+    /// instruction (`int $0x80` or `syscall`) over the two bytes after the
+    /// program's own, executing it and putting the bytes back (four stops
+    /// and two memory writes instead of a register rewind). Only where no
+    /// other task can see the bytes meanwhile: a thread, or a process
+    /// sharing its memory (`vfork`, `CLONE_VM`), falls back to the rewind,
+    /// and so do fork-like calls (the child would inherit the patch).
+    Patch,
 }
 
 /// How a jailed program ended.
@@ -101,6 +110,22 @@ struct Approved {
     root_exec: bool,
     /// What to put back after the call (or when it is abandoned).
     after: After,
+    /// The `patch` engine: the call runs from a syscall instruction
+    /// written over the bytes after the program's own.
+    patch: Option<Patch>,
+}
+
+/// Bytes of the program the `patch` engine overwrote, to put back.
+#[derive(Debug, Clone, Copy)]
+struct Patch {
+    /// Where: right after the program's syscall instruction.
+    at: u64,
+    /// What was there.
+    saved: [u8; 2],
+    /// The registers at the entry: the call's arguments (at the exit of
+    /// the skipped call `sysenter` has clobbered ecx and edx, which the
+    /// vDSO restores after it).
+    regs: NativeRegs,
 }
 
 /// Registers to put back around a forwarded call.
@@ -175,7 +200,9 @@ impl ThreadState {
     /// The request that resumes a thread in this state.
     fn resume_request(&self, engine: Engine) -> libc::c_uint {
         match (self, engine) {
-            (ThreadState::New | ThreadState::Emu, Engine::Sysemu) => sys::req::SYSEMU,
+            (ThreadState::New | ThreadState::Emu, Engine::Sysemu | Engine::Patch) => {
+                sys::req::SYSEMU
+            }
             (ThreadState::New | ThreadState::Emu, Engine::Seccomp) => sys::req::CONT,
             _ => sys::req::SYSCALL,
         }
@@ -315,6 +342,9 @@ pub struct Tracer<H> {
     engine: Engine,
     /// Tracer and program share a CPU until the jail runs in parallel.
     pin: Option<Pin>,
+    /// Tasks whose memory another task may run meanwhile (threads, vfork,
+    /// CLONE_VM): the `patch` engine never writes code there.
+    shared_mm: HashSet<Pid>,
 }
 
 impl<H: Handler> Tracer<H> {
@@ -332,6 +362,7 @@ impl<H: Handler> Tracer<H> {
             errors: Vec::new(),
             engine,
             pin,
+            shared_mm: HashSet::new(),
         }
     }
 
@@ -462,6 +493,11 @@ impl<H: Handler> Tracer<H> {
                     )
                 })?;
                 self.thread(child);
+                if matches!(ev, PtraceEvent::Clone | PtraceEvent::Vfork) {
+                    // Clone covers threads and CLONE_VM processes alike.
+                    self.shared_mm.insert(pid);
+                    self.shared_mm.insert(child);
+                }
                 // A second thread, or a third process: parallel work, which
                 // must not share one CPU (crate::placement).
                 if ev == PtraceEvent::Clone || self.threads.len() > 2 {
@@ -494,10 +530,13 @@ impl<H: Handler> Tracer<H> {
                 // execve must not get the old program's arguments back.
                 if let ThreadState::RealExit(approved) = &mut thread.state {
                     approved.after = After::Nothing;
+                    // The patched bytes went with the old image.
+                    approved.patch = None;
                 }
                 if pid == self.root {
                     self.root_execed = true;
                 }
+                self.shared_mm.remove(&pid);
                 self.handler.on_event(&Event::Exec { pid, former });
             }
             PtraceEvent::Stop(sig) => return self.on_event_stop_stop(pid, sig),
@@ -576,6 +615,14 @@ impl<H: Handler> Tracer<H> {
                         approved.after
                     {
                         Self::set_regs(pid, &rewound(own, approved.insn_len))?;
+                    }
+                    if let Some(p) = approved.patch {
+                        // Unpatch, and rewind to the program's own syscall
+                        // instruction (ip is at the patched one).
+                        poke(pid, p.at, &p.saved)?;
+                        let mut regs = Self::get_regs(pid)?;
+                        regs.set_ip(p.at);
+                        Self::set_regs(pid, &rewound(regs, approved.insn_len))?;
                     }
                 }
                 self.handler.on_event(&Event::Signal { pid, sig });
@@ -712,12 +759,31 @@ impl<H: Handler> Tracer<H> {
                 self.resume(pid, 0)
             }
             Verdict::Forward | Verdict::ForwardReport => {
+                // A child of fork/clone would start from the patched bytes
+                // with nobody to put them back: those use the rewind.
+                let forks = matches!(call.name, Some("fork" | "vfork" | "clone" | "clone3"));
+                let patch =
+                    if self.engine == Engine::Patch && !forks && !self.shared_mm.contains(&pid) {
+                        let mut saved = [0u8; 2];
+                        let regs = Self::get_regs(pid)?;
+                        PeekPoke::new(pid)
+                            .read(RemoteAddr(call.ip), &mut saved)
+                            .ok()
+                            .map(|()| Patch {
+                                at: call.ip,
+                                saved,
+                                regs,
+                            })
+                    } else {
+                        None
+                    };
                 let approved = Approved {
                     call,
                     insn_len,
                     report: verdict == Verdict::ForwardReport,
                     root_exec,
                     after: After::Nothing,
+                    patch,
                 };
                 self.thread(pid).state = if seccomp {
                     ThreadState::RealExit(approved)
@@ -746,6 +812,7 @@ impl<H: Handler> Tracer<H> {
                     report,
                     root_exec,
                     after: After::RestoreArgs(own),
+                    patch: None,
                 };
                 self.thread(pid).state = if seccomp {
                     ThreadState::RealExit(approved)
@@ -804,10 +871,11 @@ impl<H: Handler> Tracer<H> {
             report: false,
             root_exec: false,
             after: After::Injected(own),
+            patch: None,
         };
         self.thread(pid).state = match self.engine {
             // The call stopped at a SYSEMU entry is skipped: rewind first.
-            Engine::Sysemu => ThreadState::SkippedExit(approved),
+            Engine::Sysemu | Engine::Patch => ThreadState::SkippedExit(approved),
             // At a seccomp stop the kernel runs the changed call now.
             Engine::Seccomp => ThreadState::RealExit(approved),
         };
@@ -847,6 +915,7 @@ impl<H: Handler> Tracer<H> {
             report: false,
             root_exec: false,
             after: After::Sealing(own, scratch),
+            patch: None,
         });
         self.resume(pid, 0)
     }
@@ -986,6 +1055,27 @@ impl<H: Handler> Tracer<H> {
     /// Exit stop of the skipped call: rewind so the instruction runs again.
     fn on_skipped_exit(&mut self, pid: Pid, approved: Approved) -> Result<(), Error> {
         let regs = Self::get_regs(pid)?;
+        if let Some(p) = approved.patch {
+            // The patch engine: a syscall instruction where ip points.
+            let insn = match approved.call.abi {
+                Abi::I386 => [0xcd, 0x80],
+                Abi::X86_64 => [0x0f, 0x05],
+            };
+            poke(pid, p.at, &insn)?;
+            let mut regs = p.regs;
+            regs.set_ax(regs.orig_nr());
+            regs.set_ip(p.at);
+            // For an i386 call from the vDSO, `at` is sysenter's landing
+            // pad, where the kernel returns by SYSRETL/SYSEXIT, which
+            // clobber ecx/edx: the resume flag (harmless to user code)
+            // makes it return by IRET instead (do_fast_syscall_32).
+            if approved.call.abi == Abi::I386 {
+                regs.eflags |= X86_EFLAGS_RF;
+            }
+            Self::set_regs(pid, &regs)?;
+            self.thread(pid).state = ThreadState::RealEntry(approved);
+            return self.resume(pid, 0);
+        }
         Self::set_regs(pid, &rewound(regs, approved.insn_len))?;
         self.thread(pid).state = ThreadState::RealEntry(approved);
         self.resume(pid, 0)
@@ -999,8 +1089,17 @@ impl<H: Handler> Tracer<H> {
         approved: Approved,
     ) -> Result<(), Error> {
         let decoded = self.decode(pid, info);
-        if matches!(&decoded, Ok((call, _)) if *call == approved.call) {
-            if !approved.report && !approved.root_exec && matches!(approved.after, After::Nothing) {
+        // Under the patch engine the call comes from the patched bytes.
+        let expected = Call {
+            ip: approved.patch.map_or(approved.call.ip, |p| p.at + 2),
+            ..approved.call.clone()
+        };
+        if matches!(&decoded, Ok((call, _)) if *call == expected) {
+            if !approved.report
+                && !approved.root_exec
+                && matches!(approved.after, After::Nothing)
+                && approved.patch.is_none()
+            {
                 // Nothing to see or restore at the exit: resume with
                 // PTRACE_SYSEMU. The kernel decided at this entry (without
                 // the EMU flag) to run the call, and with the TRACE flag
@@ -1010,6 +1109,17 @@ impl<H: Handler> Tracer<H> {
             }
             self.thread(pid).state = ThreadState::RealExit(approved);
             return self.resume(pid, 0);
+        }
+        if let Some(p) = approved.patch {
+            let _ = poke(pid, p.at, &p.saved);
+            return Err(Error::new(
+                "real syscall entry",
+                pid,
+                io::Error::other(format!(
+                    "the patched call did not come back: expected {expected:?}, got {:?}",
+                    decoded.as_ref().map(|(c, _)| c)
+                )),
+            ));
         }
         if !matches!(approved.after, After::Nothing) {
             // The tracer changed the registers for the approved call (a
@@ -1044,6 +1154,7 @@ impl<H: Handler> Tracer<H> {
                     insn_len,
                     report: verdict == Verdict::ForwardReport,
                     after: After::Nothing,
+                    patch: None,
                 });
                 return self.resume(pid, 0);
             }
@@ -1073,6 +1184,18 @@ impl<H: Handler> Tracer<H> {
     ) -> Result<(), Error> {
         let abi = approved.call.abi;
         let ret = syscall_result(abi, info.data[0]);
+        if let Some(p) = approved.patch {
+            // Put the program's bytes back and continue after its own
+            // syscall instruction.
+            poke(pid, p.at, &p.saved)?;
+            let mut regs = Self::get_regs(pid)?;
+            // Only if the call left ip after the patched instruction
+            // (rt_sigreturn sets every register to the frame's).
+            if regs.ip() == p.at + 2 {
+                regs.set_ip(p.at);
+                Self::set_regs(pid, &regs)?;
+            }
+        }
         match &approved.after {
             After::Nothing => {}
             After::RestoreArgs(own) => {
@@ -1185,6 +1308,21 @@ pub fn watch<H: Handler>(handler: &H, abi: Abi, nr: u64) -> Watch {
     } else {
         handler.watch(abi, nr)
     }
+}
+
+/// EFLAGS.RF (arch/x86/include/uapi/asm/processor-flags.h), in the width
+/// of the native register struct.
+#[cfg(target_arch = "x86_64")]
+const X86_EFLAGS_RF: u64 = 1 << 16;
+#[cfg(target_arch = "x86")]
+const X86_EFLAGS_RF: u32 = 1 << 16;
+
+/// Write `bytes` at `addr` of the stopped tracee `pid` (PTRACE_POKEDATA,
+/// which writes through the read-only protection of code pages).
+fn poke(pid: Pid, addr: u64, bytes: &[u8]) -> Result<(), Error> {
+    PeekPoke::new(pid)
+        .write(RemoteAddr(addr), bytes)
+        .map_err(|e| Error::new("PTRACE_POKEDATA", pid, io::Error::other(e.to_string())))
 }
 
 /// Registers `regs` of a syscall stop, rewound so that the syscall

@@ -94,6 +94,7 @@ pub fn run(calls: u64, reps: u32) -> Result<String> {
         "ujail bench: getppid() loop, {calls} calls, best of {reps}; µs per call"
     );
     let _ = writeln!(report, "(sysemu: forward = hybrid PTRACE_SYSEMU/PTRACE_SYSCALL, 3 stops; emulate = answered at the SYSEMU entry, 1 stop;");
+    let _ = writeln!(report, " patch: forward = a syscall instruction written after the program's, run, bytes put back, 4 stops;");
     let _ = writeln!(report, " seccomp: getppid is not watched and runs natively; denied, it is answered by the filter, no stop)");
     let _ = writeln!(
         report,
@@ -105,6 +106,7 @@ pub fn run(calls: u64, reps: u32) -> Result<String> {
             ("sysemu", Placement::SameCpu),
             ("sysemu", Placement::SplitCpus),
             ("sysemu", Placement::Unpinned),
+            ("patch", Placement::SameCpu),
             ("seccomp", Placement::SameCpu),
         ] {
             let native = best(reps, || {

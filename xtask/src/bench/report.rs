@@ -122,6 +122,7 @@ pub fn colour(t: Tool) -> Rgb {
     match t {
         Tool::Native => [128, 128, 128],
         Tool::Ujail => [31, 119, 180],
+        Tool::UjailSysemu => [148, 103, 189],
         Tool::Strace => [255, 127, 14],
         Tool::Proot => [44, 160, 44],
     }
@@ -132,6 +133,7 @@ fn colour_name(t: Tool) -> &'static str {
     match t {
         Tool::Native => "grey",
         Tool::Ujail => "blue #1f77b4",
+        Tool::UjailSysemu => "purple #9467bd",
         Tool::Strace => "orange #ff7f0e",
         Tool::Proot => "green #2ca02c",
     }

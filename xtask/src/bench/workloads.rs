@@ -23,7 +23,10 @@ use crate::util;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
     Native,
+    /// ujail with its default engine, seccomp.
     Ujail,
+    /// ujail with the sysemu engine (every call stops).
+    UjailSysemu,
     Strace,
     Proot,
 }
@@ -34,8 +37,17 @@ impl Tool {
         match self {
             Tool::Native => "native",
             Tool::Ujail => "ujail",
+            Tool::UjailSysemu => "ujail-sysemu",
             Tool::Strace => "strace",
             Tool::Proot => "proot",
+        }
+    }
+
+    /// The tracer's `Name:` in `/proc/PID/status`.
+    pub fn process_name(self) -> &'static str {
+        match self {
+            Tool::UjailSysemu => "ujail",
+            t => t.name(),
         }
     }
 }
@@ -166,7 +178,7 @@ pub fn run(ujail: &Path, opts: Options) -> Result<Outcome> {
                 }
                 let argv = argv_for(t, w, &work, opts.pinned);
                 prepare(w)?;
-                let poll = (t.tool != Tool::Native).then(|| t.tool.name());
+                let poll = (t.tool != Tool::Native).then(|| t.tool.process_name());
                 let sample = run_once(&argv, &work, poll).and_then(|s| check(w).map(|()| s));
                 let _ = write!(line, " {} ", t.tool.name());
                 match (slot, sample) {
@@ -231,7 +243,17 @@ fn tools(ujail: &Path, work: &Path, notes: &mut Vec<String>) -> Result<Vec<ToolI
             ujail.display(),
             work.display()
         ),
-        about: "release build of this tree".into(),
+        about: "release build of this tree, seccomp engine (the default)".into(),
+    });
+    tools.push(ToolInfo {
+        tool: Tool::UjailSysemu,
+        program: ujail.to_path_buf(),
+        command: format!(
+            "{} run --engine=sysemu --system-ro --rw {} [workload's extra grants] --",
+            ujail.display(),
+            work.display()
+        ),
+        about: "release build of this tree, sysemu engine".into(),
     });
     match which("strace") {
         Some(p) => {
@@ -401,8 +423,19 @@ fn argv_for(t: &ToolInfo, w: &Workload, work: &Path, pinned: bool) -> Vec<String
     let program = t.program.display().to_string();
     match t.tool {
         Tool::Native => {}
-        Tool::Ujail => {
-            argv.extend([program, "run".into(), "--system-ro".into(), "--rw".into()]);
+        Tool::Ujail | Tool::UjailSysemu => {
+            let engine = if t.tool == Tool::Ujail {
+                "--engine=seccomp"
+            } else {
+                "--engine=sysemu"
+            };
+            argv.extend([
+                program,
+                "run".into(),
+                engine.into(),
+                "--system-ro".into(),
+                "--rw".into(),
+            ]);
             argv.push(work.display().to_string());
             argv.extend(w.ujail_extra.iter().cloned());
             argv.push("--".into());
