@@ -1529,3 +1529,31 @@ fn exec_of_a_missing_file_is_enoent() {
     }
     f.finish();
 }
+
+#[test]
+fn a_path_cannot_forge_log_lines() {
+    let dir = TempDir::new("forge");
+    let granted = s(&dir.mkdir("granted"));
+    let name = "x\nujail: denied: pid 1 (forged) openat y (Read): EACCES";
+    let file = dir.file(name, "secret");
+    let path = s(&file);
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let r = jail(
+            &g,
+            &["run", "--system-ro", "--ro", granted.as_str()],
+            &["fs", "read", path.as_str()],
+            WATCHDOG,
+        );
+        // One denial line, holding the escaped path; nothing starts a
+        // line of its own with the forged text.
+        let lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("forged")).collect();
+        f.check(
+            lines.len() == 1
+                && lines[0].starts_with("ujail: denied: pid ")
+                && lines[0].contains("/x\\nujail: denied: pid 1 (forged)"),
+            || format!("{}: {:?}", g.name, r.stderr),
+        );
+    }
+    f.finish();
+}

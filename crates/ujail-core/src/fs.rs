@@ -177,13 +177,15 @@ impl<H: Handler> FsPolicy<H> {
     fn log_refusal(&mut self, call: &Call, r: &Refusal) {
         let comm = std::fs::read_to_string(format!("/proc/{}/comm", call.pid)).unwrap_or_default();
         let verb = if self.audit { "would deny" } else { "denied" };
+        // Paths and program names are the program's choice: control
+        // characters are escaped, so one denial is always one line.
         let _ = writeln!(
             self.out,
             "ujail: {verb}: pid {} ({}) {} {}: {}",
             call.pid,
-            comm.trim(),
+            crate::net::printable(comm.trim_end_matches('\n')),
             call.name.unwrap_or("?"),
-            r.what,
+            crate::net::printable(&r.what),
             errno::name(r.errno).unwrap_or("E?")
         );
         let _ = self.out.flush();

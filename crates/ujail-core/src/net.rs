@@ -369,7 +369,7 @@ fn family_name(addr: &SockAddr) -> String {
 
 /// `s` with control characters escaped (a program name cannot forge log
 /// lines).
-fn printable(s: &str) -> String {
+pub(crate) fn printable(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
             if c.is_control() {
