@@ -146,8 +146,9 @@ fn host_steps(opts: &Options, steps: &mut Steps) -> Result<()> {
     Ok(())
 }
 
-/// ujail's engines, each of which runs the whole suite.
-const ENGINES: [&str; 3] = ["seccomp", "sysemu", "patch"];
+/// ujail's engines, each of which runs the whole suite (the VM's
+/// `vm/run-tests` runs the same list).
+pub const ENGINES: [&str; 3] = ["seccomp", "sysemu", "patch"];
 
 /// `cargo test` of the workspace (without xtask and the guest crate) for
 /// the host or the given target.

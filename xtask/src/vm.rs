@@ -168,7 +168,11 @@ pub fn test_vm(args: &[String]) -> Result<()> {
         .with_context(|| format!("writing {}", log.display()))?;
 
     let report = Report::parse(&console.lines);
-    let expected: Vec<String> = built.tests.iter().map(|(n, _)| n.clone()).collect();
+    // vm/run-tests runs every binary once per engine, as `NAME@ENGINE`.
+    let expected: Vec<String> = crate::test::ENGINES
+        .iter()
+        .flat_map(|e| built.tests.iter().map(move |(n, _)| format!("{n}@{e}")))
+        .collect();
     let mut problems = report.problems(&expected);
     if let Some(why) = &console.timed_out {
         problems.insert(0, format!("time-out ({why}); QEMU killed"));
@@ -254,9 +258,10 @@ fn build_image(i: &ImageInputs<'_>) -> Result<()> {
     a.bytes(
         "etc/ujail/env",
         format!(
-            "UJAIL_VM_TEST_THREADS={}\nUJAIL_VM_BINARY_TIMEOUT={}\n",
+            "UJAIL_VM_TEST_THREADS={}\nUJAIL_VM_BINARY_TIMEOUT={}\nUJAIL_VM_ENGINES=\"{}\"\n",
             i.opts.test_threads,
-            i.opts.timeout.as_secs()
+            i.opts.timeout.as_secs(),
+            crate::test::ENGINES.join(" ")
         )
         .into_bytes(),
         0o644,
