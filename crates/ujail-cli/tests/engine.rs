@@ -23,7 +23,19 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 fn jail<H: Handler>(prog: &OsStr, args: &[&str], handler: H) -> (Outcome, H) {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-    let mut tracer = ujail_core::spawn(prog, &args, handler).expect("spawn");
+    // The engine the suite runs under (xtask sets UJAIL_ENGINE), as the
+    // `ujail` binary picks it.
+    let engine = match std::env::var("UJAIL_ENGINE").as_deref() {
+        Ok("sysemu") => ujail_core::Engine::Sysemu,
+        Ok("patch") => ujail_core::Engine::Patch,
+        Ok("seccomp") => ujail_core::Engine::Seccomp,
+        _ => ujail_core::auto_engine(),
+    };
+    let opts = ujail_core::SpawnOptions {
+        engine,
+        placement: ujail_core::Placement::Free,
+    };
+    let mut tracer = ujail_core::spawn_with(prog, &args, handler, opts).expect("spawn");
     let root = tracer.root();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {

@@ -1260,6 +1260,11 @@ fn dangerous_calls_are_denied_by_default() {
                 ("fcntl", &["1", "8", "ppid"], "errno EPERM", true),
                 // TIOCSTI types into the terminal: the user's shell reads it.
                 ("ioctl", &["0", "0x5412", "buf"], "errno EPERM", true),
+                // A seccomp user-notification listener could let calls the
+                // seccomp engine must stop run (natively: EFAULT, no
+                // filter at NULL); a filter without one only denies more.
+                ("seccomp", &["1", "8", "0"], "errno EPERM", false),
+                ("seccomp", &["1", "0", "0"], "errno EFAULT", false),
             ];
             for &(name, args, want, logged) in cases {
                 let r = raw(&g, &ujail_args, name, args);

@@ -20,11 +20,30 @@ use crate::handler::{Call, Memory, Verdict};
 
 /// `CLONE_UNTRACED` (include/uapi/linux/sched.h).
 pub const CLONE_UNTRACED: u64 = 0x0080_0000;
+/// `SECCOMP_SET_MODE_FILTER` and `SECCOMP_FILTER_FLAG_NEW_LISTENER`
+/// (include/uapi/linux/seccomp.h).
+const SECCOMP_SET_MODE_FILTER: u64 = 1;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER: u64 = 1 << 3;
+
+/// The calls [`check`] (and [`clone3_copy`]) may refuse: the seccomp
+/// engine's filter must stop them.
+pub const JUDGED: &[&str] = &["clone", "clone3", "seccomp"];
 
 /// The verdict for a call that would escape the jail, `None` for any other.
 pub fn check(call: &Call) -> Option<Verdict> {
     match call.name? {
         "clone" if call.args[0] & CLONE_UNTRACED != 0 => Some(Verdict::Deny(libc::EPERM)),
+        // A filter of the program's own with a user-notification listener
+        // (SECCOMP_RET_USER_NOTIF outranks SECCOMP_RET_TRACE) could answer
+        // "continue" for a call the seccomp engine must stop: refused. The
+        // flag is in a register: no race. prctl(PR_SET_SECCOMP) cannot
+        // make a listener; filters without one only deny more.
+        "seccomp"
+            if call.args[0] & 0xffff_ffff == SECCOMP_SET_MODE_FILTER
+                && call.args[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER != 0 =>
+        {
+            Some(Verdict::Deny(libc::EPERM))
+        }
         // Checked on a copy by the tracer, see `clone3_copy`.
         "clone3" => None,
         _ => None,

@@ -135,8 +135,15 @@ impl Prog {
 }
 
 /// The filter for a policy: `watch(abi, nr)` says what to do with each
-/// number of each ABI's table.
-pub fn build(watch: impl Fn(Abi, u64) -> Watch) -> Vec<Insn> {
+/// number of each ABI's table; `plain_mmap(abi, nr)` what to do with an
+/// `mmap`/`mmap2` without `MAP_FIXED` (one with it gets `watch`).
+/// `x86_64` false: a tracer that cannot follow 64-bit calls (the i686
+/// build) has the filter kill the process at the first one.
+pub fn build(
+    watch: impl Fn(Abi, u64) -> Watch,
+    plain_mmap: impl Fn(Abi, u64) -> Watch,
+    x86_64: bool,
+) -> Vec<Insn> {
     let mut p = Prog { insns: Vec::new() };
     p.push(BPF_LD_W_ABS, 0, 0, OFF_ARCH);
     // jeq X86_64 → +1 (to the ja into the x86_64 part); else next.
@@ -147,12 +154,21 @@ pub fn build(watch: impl Fn(Abi, u64) -> Watch) -> Vec<Insn> {
     p.ret(RET_KILL_PROCESS);
     for (abi, at) in [(Abi::X86_64, to_64), (Abi::I386, to_32)] {
         p.land(at);
-        emit_abi(&mut p, abi, &watch);
+        if abi == Abi::X86_64 && !x86_64 {
+            p.ret(RET_KILL_PROCESS);
+            continue;
+        }
+        emit_abi(&mut p, abi, &watch, &plain_mmap);
     }
     p.insns
 }
 
-fn emit_abi(p: &mut Prog, abi: Abi, watch: &impl Fn(Abi, u64) -> Watch) {
+fn emit_abi(
+    p: &mut Prog,
+    abi: Abi,
+    watch: &impl Fn(Abi, u64) -> Watch,
+    plain_mmap: &impl Fn(Abi, u64) -> Watch,
+) {
     p.push(BPF_LD_W_ABS, 0, 0, OFF_NR);
     if abi == Abi::X86_64 {
         // x32 calls: refused (the jail does not decode them).
@@ -204,7 +220,7 @@ fn emit_abi(p: &mut Prog, abi: Abi, watch: &impl Fn(Abi, u64) -> Watch) {
         p.push(BPF_LD_W_ABS, 0, 0, off_arg_lo(3));
         p.push(BPF_JSET_K, 0, 1, MAP_FIXED_ANY);
         p.ret(ret_of(fixed));
-        p.ret(RET_ALLOW);
+        p.ret(ret_of(plain_mmap(abi, nr)));
     }
     search(p, &runs);
 }
@@ -276,9 +292,44 @@ mod tests {
         }
     }
 
+    /// What the policy says of an mmap without MAP_FIXED.
+    fn policy_plain(_: Abi, _: u64) -> Watch {
+        Watch::Allow
+    }
+
+    #[test]
+    fn a_denied_mmap_is_denied_with_and_without_map_fixed() {
+        let deny = |abi: Abi, nr: u64| match table::name(abi, nr) {
+            Some("mmap" | "mmap2") => Watch::Errno(1),
+            _ => Watch::Allow,
+        };
+        let prog = build(deny, deny, true);
+        let mmap = u32::try_from(table::number(Abi::X86_64, "mmap").unwrap()).unwrap();
+        let a64 = ujail_regs::AUDIT_ARCH_X86_64;
+        assert_eq!(
+            eval(&prog, a64, mmap, [0, 4096, 3, 0x22, 0, 0]),
+            Some(RET_ERRNO | 1)
+        );
+        assert_eq!(
+            eval(&prog, a64, mmap, [0, 4096, 3, 0x32, 0, 0]),
+            Some(RET_ERRNO | 1)
+        );
+    }
+
+    #[test]
+    fn a_tracer_without_64_bit_support_kills_at_the_first_64_bit_call() {
+        let prog = build(|_, _| Watch::Allow, |_, _| Watch::Allow, false);
+        let a64 = ujail_regs::AUDIT_ARCH_X86_64;
+        assert_eq!(eval(&prog, a64, 39, [0; 6]), Some(RET_KILL_PROCESS));
+        assert_eq!(
+            eval(&prog, ujail_regs::AUDIT_ARCH_I386, 20, [0; 6]),
+            Some(RET_ALLOW)
+        );
+    }
+
     #[test]
     fn every_number_of_both_tables_gets_the_policy_answer() {
-        let prog = build(policy);
+        let prog = build(policy, policy_plain, true);
         for (abi, arch) in [
             (Abi::X86_64, ujail_regs::AUDIT_ARCH_X86_64),
             (Abi::I386, ujail_regs::AUDIT_ARCH_I386),
@@ -299,7 +350,7 @@ mod tests {
 
     #[test]
     fn mmap_is_traced_only_with_map_fixed() {
-        let prog = build(policy);
+        let prog = build(policy, policy_plain, true);
         let mmap = u32::try_from(table::number(Abi::X86_64, "mmap").unwrap()).unwrap();
         let a64 = ujail_regs::AUDIT_ARCH_X86_64;
         assert_eq!(
@@ -330,7 +381,7 @@ mod tests {
 
     #[test]
     fn other_architectures_are_killed_and_x32_refused() {
-        let prog = build(policy);
+        let prog = build(policy, policy_plain, true);
         assert_eq!(eval(&prog, 0xc000_00b7, 0, [0; 6]), Some(RET_KILL_PROCESS)); // aarch64
         let a64 = ujail_regs::AUDIT_ARCH_X86_64;
         assert_eq!(
@@ -343,18 +394,18 @@ mod tests {
     #[test]
     fn unknown_numbers_are_traced_when_watched_never_allowed() {
         let a64 = ujail_regs::AUDIT_ARCH_X86_64;
-        let prog = build(|_, _| Watch::Trace);
+        let prog = build(|_, _| Watch::Trace, |_, _| Watch::Trace, true);
         assert_eq!(eval(&prog, a64, 999, [0; 6]), Some(RET_TRACE));
-        let prog = build(|_, _| Watch::Allow);
+        let prog = build(|_, _| Watch::Allow, |_, _| Watch::Allow, true);
         assert_eq!(eval(&prog, a64, 999, [0; 6]), Some(RET_ERRNO | 38));
         assert_eq!(eval(&prog, a64, 1, [0; 6]), Some(RET_ALLOW));
     }
 
     #[test]
     fn a_policy_watching_everything_is_small_and_fast() {
-        let prog = build(|_, _| Watch::Trace);
+        let prog = build(|_, _| Watch::Trace, |_, _| Watch::Trace, true);
         assert!(prog.len() < 128, "{} instructions", prog.len());
-        let prog = build(policy);
+        let prog = build(policy, policy_plain, true);
         assert!(prog.len() < 4096, "BPF_MAXINSNS: {}", prog.len());
     }
 }

@@ -233,15 +233,19 @@ pub fn spawn_with<H: Handler>(
         .collect();
 
     let filter: Option<Vec<libc::sock_filter>> = (engine == Engine::Seccomp).then(|| {
-        crate::seccomp::build(|abi, nr| crate::tracer::watch(&handler, abi, nr))
-            .into_iter()
-            .map(|i| libc::sock_filter {
-                code: i.code,
-                jt: i.jt,
-                jf: i.jf,
-                k: i.k,
-            })
-            .collect()
+        crate::seccomp::build(
+            |abi, nr| crate::tracer::watch(&handler, abi, nr),
+            |abi, nr| handler.watch(abi, nr),
+            cfg!(target_arch = "x86_64"),
+        )
+        .into_iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect()
     });
     let close = sys::runtime_filled_stdio();
     // Pinned before the fork: the program starts on the tracer's CPU.

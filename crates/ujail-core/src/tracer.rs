@@ -1020,6 +1020,9 @@ impl<H: Handler> Tracer<H> {
                 return self.any_scratch().then_some(Verdict::Deny(libc::EPERM))
             }
             "shmdt" => vec![(a[0], 1)],
+            // Its ranges are in tracee memory: refused while scratch
+            // areas exist.
+            "process_madvise" => return self.any_scratch().then_some(Verdict::Deny(libc::EPERM)),
             _ => return None,
         };
         let hit = self
@@ -1283,32 +1286,36 @@ impl<H: Handler> Tracer<H> {
 /// could touch a scratch area — `mmap` only with `MAP_FIXED`, a check the
 /// filter makes) and the handler's [`Handler::watch`] for the rest.
 pub fn watch<H: Handler>(handler: &H, abi: Abi, nr: u64) -> Watch {
-    let tracer_needs = matches!(
-        table::name(abi, nr),
-        Some(
-            "execve"
-                | "execveat"
-                | "clone"
-                | "clone3"
-                | "mmap"
-                | "mmap2"
-                | "mprotect"
-                | "pkey_mprotect"
-                | "munmap"
-                | "madvise"
-                | "remap_file_pages"
-                | "mremap"
-                | "shmat"
-                | "shmdt"
-                | "ipc"
-        )
-    );
-    if tracer_needs {
-        Watch::Trace
-    } else {
-        handler.watch(abi, nr)
+    let name = table::name(abi, nr);
+    let tracer_needs = name.is_some_and(|n| {
+        matches!(n, "execve" | "execveat")
+            || SCRATCH_GUARDED.contains(&n)
+            || crate::integrity::JUDGED.contains(&n)
+    });
+    match handler.watch(abi, nr) {
+        // Denied anyway: the filter may answer it.
+        Watch::Errno(e) => Watch::Errno(e),
+        _ if tracer_needs => Watch::Trace,
+        w => w,
     }
 }
+
+/// The calls [`Tracer::guard_scratch`] may refuse (`mmap`/`mmap2` only
+/// with `MAP_FIXED`, which the filter checks).
+const SCRATCH_GUARDED: &[&str] = &[
+    "mmap",
+    "mmap2",
+    "mprotect",
+    "pkey_mprotect",
+    "munmap",
+    "madvise",
+    "process_madvise",
+    "remap_file_pages",
+    "mremap",
+    "shmat",
+    "shmdt",
+    "ipc",
+];
 
 /// EFLAGS.RF (arch/x86/include/uapi/asm/processor-flags.h), in the width
 /// of the native register struct.
@@ -1351,6 +1358,44 @@ pub fn syscall_result(abi: Abi, raw: u64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A handler that would let everything run unseen.
+    struct AllowAll;
+    impl Handler for AllowAll {
+        fn on_call(&mut self, _: &Call, _: &mut dyn Memory) -> Verdict {
+            Verdict::Forward
+        }
+        fn watch(&self, _: Abi, _: u64) -> Watch {
+            Watch::Allow
+        }
+    }
+
+    #[test]
+    fn the_seccomp_filter_stops_what_the_tracer_itself_judges() {
+        for abi in [Abi::I386, Abi::X86_64] {
+            for name in SCRATCH_GUARDED
+                .iter()
+                .chain(crate::integrity::JUDGED)
+                .chain(&["execve", "execveat"])
+            {
+                let Some(nr) = table::number(abi, name) else {
+                    continue;
+                };
+                assert_eq!(watch(&AllowAll, abi, nr), Watch::Trace, "{abi} {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_seccomp_listener_is_refused() {
+        let with = Call::named(Abi::X86_64, "seccomp", [1, 8, 0, 0, 0, 0]);
+        assert_eq!(
+            crate::integrity::check(&with),
+            Some(Verdict::Deny(libc::EPERM))
+        );
+        let without = Call::named(Abi::X86_64, "seccomp", [1, 1, 0, 0, 0, 0]);
+        assert_eq!(crate::integrity::check(&without), None);
+    }
 
     #[test]
     fn results_are_errno_or_unsigned_per_abi() {
