@@ -1287,11 +1287,13 @@ impl<H: Handler> Tracer<H> {
 /// filter makes) and the handler's [`Handler::watch`] for the rest.
 pub fn watch<H: Handler>(handler: &H, abi: Abi, nr: u64) -> Watch {
     let name = table::name(abi, nr);
-    let tracer_needs = name.is_some_and(|n| {
-        matches!(n, "execve" | "execveat")
-            || SCRATCH_GUARDED.contains(&n)
-            || crate::integrity::JUDGED.contains(&n)
-    });
+    if matches!(name, Some("execve" | "execveat")) {
+        // Always seen: the program's own start is let through even where
+        // the policy denies exec (Call::initial_exec).
+        return Watch::Trace;
+    }
+    let tracer_needs =
+        name.is_some_and(|n| SCRATCH_GUARDED.contains(&n) || crate::integrity::JUDGED.contains(&n));
     match handler.watch(abi, nr) {
         // Denied anyway: the filter may answer it.
         Watch::Errno(e) => Watch::Errno(e),
@@ -1383,6 +1385,29 @@ mod tests {
                 };
                 assert_eq!(watch(&AllowAll, abi, nr), Watch::Trace, "{abi} {name}");
             }
+        }
+    }
+
+    /// A handler that denies everything.
+    struct DenyAll;
+    impl Handler for DenyAll {
+        fn on_call(&mut self, _: &Call, _: &mut dyn Memory) -> Verdict {
+            Verdict::Deny(libc::EPERM)
+        }
+        fn watch(&self, _: Abi, _: u64) -> Watch {
+            Watch::Errno(1)
+        }
+    }
+
+    #[test]
+    fn exec_is_stopped_even_where_the_policy_denies_it() {
+        for abi in [Abi::I386, Abi::X86_64] {
+            for name in ["execve", "execveat"] {
+                let nr = table::number(abi, name).expect("exec in the tables");
+                assert_eq!(watch(&DenyAll, abi, nr), Watch::Trace, "{abi} {name}");
+            }
+            let mmap = table::number(abi, "munmap").expect("munmap");
+            assert_eq!(watch(&DenyAll, abi, mmap), Watch::Errno(1), "{abi}");
         }
     }
 
