@@ -39,7 +39,8 @@ const USAGE: &str = "\
 usage: ujail-guest <cmd> [args]
   hello | raw-write | int80 | sysenter | exit N | kill-self SIG | fork N | vfork
   threads N M | clone3 | exec PATH ARGS... | signals | open PATH | getpid
-  getppid-loop N | open-loop N PATH | stat-loop N PATH | sleep SECS | segv
+  getppid-loop N | open-loop N PATH | stat-loop N PATH | read-loop N PATH
+  sleep SECS | segv
   fs OP ARGS...   one filesystem call through libc; prints one line, exit 0,
                   or \"OP: strerror\" and exit 1. OP is one of:
       read PATH (first line) | write PATH TEXT | append PATH TEXT | stat PATH
@@ -182,6 +183,7 @@ fn run(args: &[OsString]) -> Res {
         "getpid" => argc(0).and_then(|()| getpid()),
         "getppid-loop" => argc(1).and_then(|()| getppid_loop(number(&rest[0])?)),
         "open-loop" => argc(2).and_then(|()| path_loop(number(&rest[0])?, &rest[1], false)),
+        "read-loop" => argc(2).and_then(|()| read_loop(number(&rest[0])?, &rest[1])),
         "stat-loop" => argc(2).and_then(|()| path_loop(number(&rest[0])?, &rest[1], true)),
         "sleep" => argc(1).and_then(|()| sleep(&rest[0])),
         "fs" if !rest.is_empty() => fs::run(rest),
@@ -466,6 +468,20 @@ fn path_loop(n: u64, path: &OsString, stat: bool) -> Res {
             sys::close(fd).map_err(|e| Fail::Status(1, format!("close: {e}")))?;
         }
     }
+    say(&format!("done {n}"))
+}
+
+/// `read-loop N PATH`: open PATH once, then N reads of 4 KiB (use a file
+/// that does not end, such as /dev/zero); "done N".
+fn read_loop(n: u64, path: &OsString) -> Res {
+    let c = CString::new(path.as_bytes()).map_err(|_| Fail::Usage("path with NUL".into()))?;
+    let fd = sys::open(&c, libc::O_RDONLY, 0).map_err(|e| Fail::Status(1, format!("open: {e}")))?;
+    let mut buf = [0u8; 4096];
+    for _ in 0..n {
+        let got = sys::read(fd, &mut buf).map_err(|e| Fail::Status(1, format!("read: {e}")))?;
+        check_len("read", got, buf.len())?;
+    }
+    sys::close(fd).map_err(|e| Fail::Status(1, format!("close: {e}")))?;
     say(&format!("done {n}"))
 }
 

@@ -10,9 +10,9 @@
 //! tracer and tracee on one CPU (`taskset -c 0`), on two different CPUs
 //! (ujail on CPU 0, the guest moved to CPU 1 by busybox's `taskset 2` before
 //! it execs the loop) and unpinned. A second table gives the cost of the
-//! checks, per engine: `open`+`close` and `stat` loops without and with a
-//! path policy (`--system-ro`), and a UDP `connect` loop without and with a
-//! network policy (`--net loopback`). Timing is reported, never asserted.
+//! checks, per engine: `open`+`close`, `stat` and 4 KiB `read` loops
+//! without and with a path policy (`--system-ro`), and a UDP `connect` loop
+//! without and with a network policy (`--net loopback`). Timing is reported, never asserted.
 #![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
@@ -151,7 +151,7 @@ pub fn run(calls: u64, reps: u32) -> Result<String> {
     );
     // connect: a UDP connect to 127.0.0.1:9 (no packet); policy =
     // `--net loopback`: sockaddr read, judged, copied, call rewritten.
-    let loops: [(&str, Vec<String>, &str); 3] = [
+    let loops: [(&str, Vec<String>, &str); 4] = [
         (
             "open",
             vec!["open-loop".into(), "N".into(), BENCH_FILE.into()],
@@ -160,6 +160,12 @@ pub fn run(calls: u64, reps: u32) -> Result<String> {
         (
             "stat",
             vec!["stat-loop".into(), "N".into(), BENCH_FILE.into()],
+            "--system-ro",
+        ),
+        // read 4 KiB from an fd: no path to check (unwatched by seccomp).
+        (
+            "read",
+            vec!["read-loop".into(), "N".into(), "/dev/zero".into()],
             "--system-ro",
         ),
         (

@@ -123,6 +123,7 @@ pub fn colour(t: Tool) -> Rgb {
         Tool::Native => [128, 128, 128],
         Tool::Ujail => [31, 119, 180],
         Tool::UjailSysemu => [148, 103, 189],
+        Tool::UjailPatch => [140, 86, 75],
         Tool::Strace => [255, 127, 14],
         Tool::Proot => [44, 160, 44],
     }
@@ -134,6 +135,7 @@ fn colour_name(t: Tool) -> &'static str {
         Tool::Native => "grey",
         Tool::Ujail => "blue #1f77b4",
         Tool::UjailSysemu => "purple #9467bd",
+        Tool::UjailPatch => "brown #8c564b",
         Tool::Strace => "orange #ff7f0e",
         Tool::Proot => "green #2ca02c",
     }

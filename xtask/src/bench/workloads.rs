@@ -27,6 +27,8 @@ pub enum Tool {
     Ujail,
     /// ujail with the sysemu engine (every call stops).
     UjailSysemu,
+    /// ujail with the patch engine (the seed's proof of concept).
+    UjailPatch,
     Strace,
     Proot,
 }
@@ -38,6 +40,7 @@ impl Tool {
             Tool::Native => "native",
             Tool::Ujail => "ujail",
             Tool::UjailSysemu => "ujail-sysemu",
+            Tool::UjailPatch => "ujail-patch",
             Tool::Strace => "strace",
             Tool::Proot => "proot",
         }
@@ -46,7 +49,7 @@ impl Tool {
     /// The tracer's `Name:` in `/proc/PID/status`.
     pub fn process_name(self) -> &'static str {
         match self {
-            Tool::UjailSysemu => "ujail",
+            Tool::UjailSysemu | Tool::UjailPatch => "ujail",
             t => t.name(),
         }
     }
@@ -255,6 +258,16 @@ fn tools(ujail: &Path, work: &Path, notes: &mut Vec<String>) -> Result<Vec<ToolI
         ),
         about: "release build of this tree, sysemu engine".into(),
     });
+    tools.push(ToolInfo {
+        tool: Tool::UjailPatch,
+        program: ujail.to_path_buf(),
+        command: format!(
+            "{} run --engine=patch --system-ro --rw {} [workload's extra grants] --",
+            ujail.display(),
+            work.display()
+        ),
+        about: "release build of this tree, patch engine".into(),
+    });
     match which("strace") {
         Some(p) => {
             let version = util::output(Command::new(&p).arg("-V"))
@@ -423,11 +436,11 @@ fn argv_for(t: &ToolInfo, w: &Workload, work: &Path, pinned: bool) -> Vec<String
     let program = t.program.display().to_string();
     match t.tool {
         Tool::Native => {}
-        Tool::Ujail | Tool::UjailSysemu => {
-            let engine = if t.tool == Tool::Ujail {
-                "--engine=seccomp"
-            } else {
-                "--engine=sysemu"
+        Tool::Ujail | Tool::UjailSysemu | Tool::UjailPatch => {
+            let engine = match t.tool {
+                Tool::Ujail => "--engine=seccomp",
+                Tool::UjailSysemu => "--engine=sysemu",
+                _ => "--engine=patch",
             };
             argv.extend([
                 program,
