@@ -941,27 +941,9 @@ fn race_socketcall_never_reaches_the_denied_address() {
 // a real client: busybox wget (i386, static; on the host and in the VM)
 // ---------------------------------------------------------------------------
 
-/// An HTTP/1.0 server on 127.0.0.1 answering every request with `body`.
-pub fn http_server(body: &'static str) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind http");
-    let port = l.local_addr().expect("local_addr").port();
-    std::thread::spawn(move || {
-        for mut c in l.incoming().flatten() {
-            let mut b = [0u8; 4096];
-            let _ = c.read(&mut b);
-            let _ = write!(
-                c,
-                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
-
 #[test]
 fn busybox_wget_under_each_mode() {
-    let port = http_server("hello from the server\n");
+    let port = common::http_server("hello from the server\n");
     let url = format!("http://127.0.0.1:{port}/");
     let wget = |args: &[&str]| {
         let mut cmd = Command::new(common::ujail_bin());

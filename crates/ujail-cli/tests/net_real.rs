@@ -9,28 +9,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::process::{Command, Output};
 
 const WATCHDOG: u64 = 180;
-
-fn http_server(body: &'static str) -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind http");
-    let port = l.local_addr().expect("local_addr").port();
-    std::thread::spawn(move || {
-        for mut c in l.incoming().flatten() {
-            let mut b = [0u8; 4096];
-            let _ = c.read(&mut b);
-            let _ = write!(
-                c,
-                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    port
-}
 
 fn jailed(ujail_args: &[&str], prog: &[&str]) -> Output {
     let mut cmd = Command::new(common::ujail_bin());
@@ -49,7 +30,7 @@ fn python3() -> &'static str {
 
 #[test]
 fn python3_socket_module() {
-    let port = http_server("hi\n");
+    let port = common::http_server("hi\n");
     let script = format!(
         "import socket\n\
          s = socket.create_connection(('127.0.0.1', {port}))\n\
@@ -83,7 +64,7 @@ fn python3_socket_module() {
 
 #[test]
 fn curl_over_http() {
-    let port = http_server("hello curl\n");
+    let port = common::http_server("hello curl\n");
     let url = format!("http://127.0.0.1:{port}/");
     let allow = format!("127.0.0.1:{port}");
     let o = jailed(&["--allow-connect", &allow], &["curl", "-sS", &url]);

@@ -387,7 +387,7 @@ fn text_line(call: &Call, args: &[String], ret: Option<i64>, verdict: &str) -> S
     )
 }
 
-fn json_string(s: &str) -> String {
+pub(crate) fn json_string(s: &str) -> String {
     let mut o = String::from("\"");
     for c in s.chars() {
         match c {

@@ -33,6 +33,7 @@ use ujail_net::rules::{Action, Decision, Direction, NetRules, Rule, SocketKind};
 
 use crate::errno;
 use crate::handler::Pid;
+use crate::log::json_string;
 
 /// Who makes a call, for the log and the prompt.
 #[derive(Debug, Clone)]
@@ -284,14 +285,14 @@ impl NetPolicy {
             let mut l = format!(
                 "{{\"event\":\"net\",\"pid\":{},\"comm\":{},\"call\":{},\"direction\":\"{dir}\",\"family\":\"{family}\",\"target\":{},\"verdict\":\"{verdict}\"",
                 who.pid,
-                json_str(&comm),
-                json_str(who.call),
-                json_str(&target)
+                json_string(&comm),
+                json_string(who.call),
+                json_string(&target)
             );
             if let Some(e) = errname {
                 l.push_str(&format!(",\"errno\":\"{e}\""));
             }
-            l.push_str(&format!(",\"rule\":{}}}\n", json_str(rule)));
+            l.push_str(&format!(",\"rule\":{}}}\n", json_string(rule)));
             l
         } else {
             let e = errname.map(|e| format!(": {e}")).unwrap_or_default();
@@ -379,20 +380,6 @@ pub(crate) fn printable(s: &str) -> String {
             }
         })
         .collect()
-}
-
-fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -497,6 +484,6 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(printable("a\nb"), "a\\nb");
-        assert_eq!(json_str("a\"\n"), "\"a\\\"\\u000a\"");
+        assert_eq!(json_string("a\"\n"), "\"a\\\"\\n\"");
     }
 }

@@ -222,3 +222,23 @@ pub fn show(o: &Output) -> String {
         text(&o.stderr)
     )
 }
+
+/// An HTTP/1.0 server on 127.0.0.1 (a thread of the test process) that
+/// answers every request with `body`; its port.
+pub fn http_server(body: &'static str) -> u16 {
+    use std::io::Write;
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind http");
+    let port = l.local_addr().expect("local_addr").port();
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            let mut b = [0u8; 4096];
+            let _ = c.read(&mut b);
+            let _ = write!(
+                c,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
