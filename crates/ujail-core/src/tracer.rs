@@ -168,6 +168,36 @@ impl Scratch {
         let end = start.saturating_add(len.max(1));
         start < self.addr + self.len && self.addr < end
     }
+
+    /// Is the area, in `maps` (the text of `/proc/PID/maps`), inside one
+    /// private anonymous read-only mapping? A sibling thread's map call
+    /// between the tracer's mmap and the seal (or, without mseal, the
+    /// registration that makes the guard refuse such calls) could have made
+    /// it writable, shared or file-backed.
+    fn intact_in(self, maps: &str) -> bool {
+        let end = self.addr + self.len;
+        maps.lines().any(|line| {
+            let mut f = line.split_whitespace();
+            let (Some(range), Some(perms), Some(_off), Some(dev), Some(inode)) =
+                (f.next(), f.next(), f.next(), f.next(), f.next())
+            else {
+                return false;
+            };
+            let Some((lo, hi)) = range.split_once('-') else {
+                return false;
+            };
+            let (Ok(lo), Ok(hi)) = (u64::from_str_radix(lo, 16), u64::from_str_radix(hi, 16))
+            else {
+                return false;
+            };
+            lo <= self.addr
+                && end <= hi
+                && perms == "r--p"
+                && dev == "00:00"
+                && inode == "0"
+                && f.next().is_none()
+        })
+    }
 }
 
 /// Where one tracee thread stands. Named after what the *next* syscall stop
@@ -456,7 +486,12 @@ impl<H: Handler> Tracer<H> {
 
     fn thread(&mut self, pid: Pid) -> &mut Thread {
         // A pid we have not seen is an auto-attached child whose stop arrived
-        // before its parent's PTRACE_EVENT_FORK/CLONE stop.
+        // before its parent's PTRACE_EVENT_FORK/CLONE stop. Until that event
+        // tells, it may be a thread whose siblings run the same code: the
+        // patch engine must not write there.
+        if !self.threads.contains_key(&pid) {
+            self.shared_mm.insert(pid);
+        }
         self.threads
             .entry(pid)
             .or_insert_with(|| Thread::new(ThreadState::New))
@@ -497,6 +532,9 @@ impl<H: Handler> Tracer<H> {
                     // Clone covers threads and CLONE_VM processes alike.
                     self.shared_mm.insert(pid);
                     self.shared_mm.insert(child);
+                } else {
+                    // A fork: the child has its own copy of the memory.
+                    self.shared_mm.remove(&child);
                 }
                 // A second thread, or a third process: parallel work, which
                 // must not share one CPU (crate::placement).
@@ -1234,9 +1272,16 @@ impl<H: Handler> Tracer<H> {
             }
             After::Sealing(own, scratch) => {
                 let thread = self.thread(pid);
-                if ret == 0 || ret == -i64::from(libc::ENOSYS) || ret == -i64::from(libc::EINVAL) {
+                let sealed_or_none =
+                    ret == 0 || ret == -i64::from(libc::ENOSYS) || ret == -i64::from(libc::EINVAL);
+                let intact = sealed_or_none
+                    && std::fs::read_to_string(format!("/proc/{pid}/maps"))
+                        .is_ok_and(|maps| scratch.intact_in(&maps));
+                if intact {
                     // Sealed, or a kernel without mseal (older than 6.10):
                     // then the guard on map calls is the only protection.
+                    // Either way it was still private, anonymous and
+                    // read-only after the seal.
                     thread.scratch = Some(*scratch);
                 } else {
                     // Gone or changed between mmap and mseal: a sibling's
@@ -1244,7 +1289,11 @@ impl<H: Handler> Tracer<H> {
                     thread.scratch_failed = true;
                     self.errors.push(format!(
                         "tracee {pid}: its scratch area changed before it was sealed ({}); calls needing it are refused",
-                        errno::message(i32::try_from(-ret).unwrap_or(0))
+                        if sealed_or_none {
+                            "no longer private, anonymous and read-only".to_string()
+                        } else {
+                            errno::message(i32::try_from(-ret).unwrap_or(0)).to_string()
+                        }
                     ));
                 }
                 return self.on_emu_entry_again(pid, *own, approved.insn_len);
@@ -1370,6 +1419,45 @@ mod tests {
         fn watch(&self, _: Abi, _: u64) -> Watch {
             Watch::Allow
         }
+    }
+
+    #[test]
+    fn scratch_must_stay_private_anonymous_and_read_only() {
+        let s = Scratch {
+            addr: 0x7f00_0000_1000,
+            len: 0x2000,
+        };
+        let line = |range: &str, perms: &str, rest: &str| format!("{range} {perms} {rest}\n");
+        let ok = line("7f0000001000-7f0000003000", "r--p", "00000000 00:00 0");
+        assert!(s.intact_in(&ok));
+        // Merged with a neighbour of the same kind: still fine.
+        assert!(s.intact_in(&line(
+            "7f0000000000-7f0000004000",
+            "r--p",
+            "00000000 00:00 0"
+        )));
+        // Made writable, shared, file-backed, cut short or gone: not.
+        assert!(!s.intact_in(&line(
+            "7f0000001000-7f0000003000",
+            "rw-p",
+            "00000000 00:00 0"
+        )));
+        assert!(!s.intact_in(&line(
+            "7f0000001000-7f0000003000",
+            "r--s",
+            "00000000 00:01 5 /dev/zero (deleted)"
+        )));
+        assert!(!s.intact_in(&line(
+            "7f0000001000-7f0000003000",
+            "r--p",
+            "00000000 08:01 1234 /tmp/f"
+        )));
+        assert!(!s.intact_in(&line(
+            "7f0000001000-7f0000002000",
+            "r--p",
+            "00000000 00:00 0"
+        )));
+        assert!(!s.intact_in(""));
     }
 
     #[test]
