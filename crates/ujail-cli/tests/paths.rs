@@ -18,7 +18,7 @@ mod common;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -1443,33 +1443,110 @@ fn race_mem_never_leaks() {
 
 #[test]
 fn race_dir_never_leaks() {
+    race_dir("open");
+}
+
+/// The symlink swap against calls that are not opens: anchored paths.
+#[test]
+fn race_dir_stat_never_leaks() {
+    race_dir("stat");
+}
+
+#[test]
+fn race_dir_lstat_never_leaks() {
+    race_dir("lstat");
+}
+
+/// A write that follows the final symlink: `chmod` must never reach the
+/// file outside, whose mode the test checks afterwards too.
+#[test]
+fn race_dir_chmod_never_leaks() {
+    race_dir("chmod");
+}
+
+/// `fchmod` on an fd number that a sibling thread `dup2`s between a file
+/// of the `rw` tree and one of the `ro` tree: the read-only file's mode
+/// never changes.
+#[test]
+fn race_fd_never_leaks() {
     let mut f = Failures::default();
     for g in common::guests() {
-        let tmp = TempDir::new(&format!("rdir-{}", g.name));
+        let tmp = TempDir::new(&format!("rfd-{}", g.name));
+        let rw = tmp.mkdir("rw");
+        let ro = tmp.mkdir("ro");
+        tmp.file("rw/f", "allowed");
+        tmp.file("ro/f", "read-only");
+        let ro_file = ro.join("f");
+        let reset = || {
+            fs::set_permissions(&ro_file, fs::Permissions::from_mode(0o644)).expect("chmod ro/f");
+        };
+        let n = RACE_DIR_N.to_string();
+        let args = ["race-fd", &s(&rw.join("f")), &s(&ro_file), n.as_str()].map(str::to_owned);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        reset();
+        report_unprotected(&g, &format!("race-fd {n}"), &args);
+        reset();
+        let flags: Vec<OsString> = vec![
+            "run".into(),
+            "--system-ro".into(),
+            "--rw".into(),
+            rw.clone().into(),
+            "--ro".into(),
+            ro.clone().into(),
+        ];
+        expect_no_leak(&mut f, &g, &format!("race-fd {n}"), || {
+            jail(&g, &flags, &args, RACE_WATCHDOG)
+        });
+        let mode = fs::metadata(&ro_file).map(|m| format!("{:o}", m.permissions().mode() & 0o7777));
+        f.check(mode.as_deref().is_ok_and(|m| m == "644"), || {
+            format!("[{}] race-fd: the read-only file is now {mode:?}", g.name)
+        });
+    }
+    f.finish();
+}
+
+fn race_dir(call: &str) {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let tmp = TempDir::new(&format!("rdir-{call}-{}", g.name));
         let rw = tmp.mkdir("rw");
         let outside = tmp.mkdir("xx");
         tmp.file("xx/f", "secret");
         tmp.mkdir("rw/realsub");
         tmp.file("rw/realsub/f", "allowed");
         symlink(&outside, rw.join("linksub")).expect("symlink");
+        let secret = tmp.path().join("xx/f");
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod xx/f");
         let n = RACE_DIR_N.to_string();
-        let args = ["race-dir", &s(&rw), n.as_str()].map(str::to_owned);
+        let args = ["race-dir", &s(&rw), n.as_str(), call].map(str::to_owned);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
-        report_unprotected(&g, &format!("race-dir {n}"), &args);
+        report_unprotected(&g, &format!("race-dir {n} {call}"), &args);
+        // The unprotected runs may have changed it.
+        std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644))
+            .expect("chmod xx/f");
         let flags: Vec<OsString> = vec![
             "run".into(),
             "--system-ro".into(),
             "--rw".into(),
             rw.clone().into(),
         ];
-        expect_no_leak(&mut f, &g, &format!("race-dir {n}"), || {
+        expect_no_leak(&mut f, &g, &format!("race-dir {n} {call}"), || {
             jail(&g, &flags, &args, RACE_WATCHDOG)
         });
         f.check(
             rw.join("realsub/f").exists() && rw.join("linksub").is_symlink(),
-            || format!("[{}] race-dir left the tree changed", g.name),
+            || format!("[{}] race-dir {call} left the tree changed", g.name),
         );
+        let mode = std::fs::metadata(&secret).map(|m| m.permissions().mode() & 0o7777);
+        f.check(mode.as_ref().is_ok_and(|&m| m == 0o644), || {
+            let mode = mode.as_ref().map(|m| format!("{m:o}"));
+            format!(
+                "[{}] race-dir {call}: the file outside is now {mode:?}",
+                g.name
+            )
+        });
     }
     f.finish();
 }
@@ -1559,6 +1636,128 @@ fn a_path_cannot_forge_log_lines() {
                 && lines[0].contains("/x\\nujail: denied: pid 1 (forged)"),
             || format!("{}: {:?}", g.name, r.stderr),
         );
+    }
+    f.finish();
+}
+
+/// A unix path socket server at `path` answering one line with `pong`.
+fn unix_server_at(path: &Path) {
+    let l = std::os::unix::net::UnixListener::bind(path).expect("bind unix");
+    std::thread::spawn(move || {
+        for mut c in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let mut b = [0u8; 256];
+                let _ = c.read(&mut b);
+                let _ = c.write_all(b"pong\n");
+            });
+        }
+    });
+}
+
+/// Unix path sockets are judged by the path rules like files: a socket in
+/// a granted tree connects (through its anchored path), one outside or
+/// behind a symlink to outside is refused.
+#[test]
+fn unix_path_sockets_follow_the_path_rules() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let tmp = TempDir::new(&format!("unix-{}", g.name));
+        let rw = tmp.mkdir("rw");
+        let xx = tmp.mkdir("xx");
+        unix_server_at(&rw.join("s"));
+        unix_server_at(&xx.join("s"));
+        symlink(xx.join("s"), rw.join("l")).expect("symlink");
+        let flags: Vec<OsString> = vec![
+            "run".into(),
+            "--system-ro".into(),
+            "--rw".into(),
+            rw.clone().into(),
+        ];
+        let cases = [
+            (s(&rw.join("s")), "reply pong"),
+            (s(&xx.join("s")), "connect: EACCES"),
+            (s(&rw.join("l")), "connect: EACCES"),
+        ];
+        for (path, want) in cases {
+            let r = jail(&g, &flags, &["net", "unix", &path], WATCHDOG);
+            f.check(r.line() == want, || {
+                format!("[{}] net unix {path}: expected {want:?}, saw {r:?}", g.name)
+            });
+        }
+    }
+    f.finish();
+}
+
+/// Anchored paths (`/proc/<fd mirror>/fd/N`) must work for a jailed
+/// program without privilege: run as root, the test runs ujail as `nobody`
+/// (uid and gid 65534, no supplementary groups); ujail stays non-dumpable,
+/// its fd mirror is what the program follows.
+#[test]
+fn anchored_calls_work_without_privilege() {
+    use std::os::unix::process::CommandExt;
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == 0
+    });
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let tmp = TempDir::new(&format!("unpriv-{}", g.name));
+        let rw = tmp.mkdir("rw");
+        let ro = tmp.mkdir("ro");
+        tmp.file("rw/f", "x");
+        tmp.file("ro/f", "x");
+        for p in [tmp.path(), rw.as_path(), ro.as_path()] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o777)).expect("chmod dir");
+        }
+        for p in [rw.join("f"), ro.join("f")] {
+            fs::set_permissions(&p, fs::Permissions::from_mode(0o666)).expect("chmod file");
+        }
+        if root {
+            std::os::unix::fs::chown(rw.join("f"), Some(65534), Some(65534)).expect("chown");
+        }
+        let run = |args: &[&str]| -> Run {
+            let mut cmd = Command::new(common::ujail_bin());
+            cmd.args(["run", "--system-ro", "--ro"])
+                .arg(tmp.path())
+                .arg("--rw")
+                .arg(&rw)
+                .arg("--")
+                .arg(&g.path)
+                .args(args)
+                .env_remove("LD_LIBRARY_PATH");
+            if root {
+                cmd.uid(65534).gid(65534);
+            }
+            Run::from(&common::run_with_timeout(&mut cmd, WATCHDOG))
+        };
+        let (f_rw, f_ro) = (s(&rw.join("f")), s(&ro.join("f")));
+        let (d, d2) = (s(&rw.join("d")), s(&rw.join("e")));
+        let cases: [(&[&str], &str); 7] = [
+            (&["fs", "stat", &f_rw], "stat ok file"),
+            (&["fs", "lstat", &f_ro], "lstat ok file"),
+            (&["fs", "chmod", &f_rw, "600"], "chmod ok"),
+            (&["fs", "mkdir", &d], "mkdir ok"),
+            (&["fs", "rename", &d, &d2], "rename ok"),
+            (&["fs", "rmdir", &d2], "rmdir ok"),
+            (
+                &["fs", "chmod", &f_ro, "600"],
+                "chmod: Operation not permitted",
+            ),
+        ];
+        for (args, want) in cases {
+            let r = run(args);
+            f.check(r.line() == want, || {
+                format!(
+                    "[{}] {args:?} (root: {root}): expected {want:?}, saw {r:?}",
+                    g.name
+                )
+            });
+        }
+        let mode = fs::metadata(rw.join("f")).map(|m| m.permissions().mode() & 0o777);
+        f.check(mode.as_ref().is_ok_and(|&m| m == 0o600), || {
+            format!("[{}] rw/f mode after chmod: {mode:?}", g.name)
+        });
     }
     f.finish();
 }

@@ -15,12 +15,17 @@
 //! process swaps a symlink into the checked path between the check and the
 //! kernel's walk, the kernel refuses (`ELOOP`) instead of following it.
 //!
-//! What remains (documented in the README): calls other than opens are
-//! rewritten to the resolved path but the kernel walks it again, so a
-//! symlink swapped into a directory the jailed program can write, between
-//! the check and the walk, is followed; a `#!` interpreter is checked once
-//! at exec. Socket calls (unix path addresses and the network policy) are
-//! in the `socket` submodule.
+//! Other path calls (`unlink`, `mkdir`, `rename`, `chmod`, the stat
+//! family, ...) have no such flag: they are rewritten to an *anchored* path,
+//! `/proc/<mirror>/fd/N[/name]`, over an fd the tracer opened on the
+//! checked path without following symlinks (the `anchor` submodule).
+//!
+//! What remains (documented in the README): `execve` gets the checked path,
+//! which the kernel walks again, and a `#!` interpreter is checked once at
+//! exec; a program of a root-run jail that switched to another user cannot
+//! follow the tracer's fd links, so its calls get the checked path too.
+//! Socket calls (unix path addresses and the network policy) are in the
+//! `socket` submodule.
 //!
 //! Jail-integrity defaults live here too, each overridable by name: the
 //! calls [`ujail_path::classify::Class::Dangerous`] lists, signals to
@@ -46,6 +51,7 @@ use crate::errno;
 use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
 use crate::net::NetPolicy;
 
+mod anchor;
 mod socket;
 
 /// Longest path read from the tracee (PATH_MAX).
@@ -117,6 +123,10 @@ pub struct FsPolicy<H> {
     /// Calls whose result is judged, per thread, and whether the inner
     /// handler asked for the result too.
     results: HashMap<Pid, (socket::Pending, bool)>,
+    /// The tracer's fds behind anchored paths, per thread.
+    anchors: anchor::Anchors,
+    /// Fds anchoring the call being judged now.
+    anchoring: Vec<std::os::fd::OwnedFd>,
 }
 
 impl<H> std::fmt::Debug for FsPolicy<H> {
@@ -141,6 +151,8 @@ impl<H: Handler> FsPolicy<H> {
             tgids: HashMap::new(),
             net: NetPolicy::permissive(),
             results: HashMap::new(),
+            anchors: anchor::Anchors::new(),
+            anchoring: Vec::new(),
         }
     }
 
@@ -244,7 +256,7 @@ impl<H: Handler> FsPolicy<H> {
             _ if self.rules.is_empty() => Ok(None),
             Class::Paths(args) => self.check_paths(call, args, mem),
             Class::Socket => Ok(None),
-            Class::FdOnly => self.check_fd(call, name),
+            Class::FdOnly => self.check_fd(call, name, mem),
             Class::Open { .. } => Ok(None),
         }
     }
@@ -470,6 +482,14 @@ impl<H: Handler> FsPolicy<H> {
                 continue; // the dirfd's own object: nothing to copy
             }
             let copy = match &res {
+                Resolution::Path(r) if pa.op != PathOp::Exec && self.anchors.usable(call.pid) => {
+                    let follow = pa.follow.follows(&call.args);
+                    match self.anchors.anchor(r, follow, &mut self.anchoring) {
+                        Ok(Some(anchored)) => anchored,
+                        Ok(None) => r.path.as_os_str().as_bytes().to_vec(),
+                        Err(e) => return Err(anchor_refusal(r, &e)),
+                    }
+                }
                 Resolution::Path(r) => r.path.as_os_str().as_bytes().to_vec(),
                 Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
             };
@@ -655,12 +675,15 @@ impl<H: Handler> FsPolicy<H> {
         self.openat2(call, &res, &bytes, how.flags, how.mode, how.resolve, mem)
     }
 
-    fn check_fd(&mut self, call: &Call, name: &str) -> Checked {
+    fn check_fd(&mut self, call: &Call, name: &str, mem: &mut dyn Memory) -> Checked {
         let Some((fd_idx, op)) = classify::fd_op(call.abi, name) else {
             return Ok(None);
         };
         let view = self.view(call);
         let fd = fd_arg(call.abi, call.args[usize::from(fd_idx)]);
+        if op == PathOp::SetAttr && self.anchors.usable(call.pid) {
+            return self.anchor_fd_call(call, name, fd, mem);
+        }
         // What the fd names cannot be judged: refuse (the kernel's answer for
         // a bad fd, and fail closed for one the tracer cannot see).
         let res = resolve::resolve_fd(&view, fd).map_err(|e| Refusal {
@@ -669,6 +692,69 @@ impl<H: Handler> FsPolicy<H> {
             logged: false,
         })?;
         self.judge(&res, op, &NoMemory).map(|()| None)
+    }
+
+    /// `fchmod`, `fchown`, `fsetxattr`, `fremovexattr` of fd `fd`: judged
+    /// on the tracer's copy of the fd and rewritten to the path call on its
+    /// anchored path, so that a sibling's `dup2` over the fd number after
+    /// the check changes nothing.
+    fn anchor_fd_call(
+        &mut self,
+        call: &Call,
+        name: &str,
+        fd: i32,
+        mem: &mut dyn Memory,
+    ) -> Checked {
+        let tgid = self.tgid(call.pid);
+        let (copy, anchored) = self
+            .anchors
+            .tracee_fd(call.pid, tgid, fd, &mut self.anchoring)
+            .map_err(|e| Refusal {
+                errno: libc::EBADF,
+                what: format!("fd {fd}: {e}"),
+                logged: false,
+            })?;
+        let tracer = self.anchors.tracer();
+        let own = View {
+            pid: tracer,
+            tgid: tracer,
+        };
+        let res = resolve::resolve_fd(&own, copy).map_err(|e| Refusal {
+            errno: libc::EBADF,
+            what: format!("fd {fd}: {e}"),
+            logged: false,
+        })?;
+        self.judge(&res, PathOp::SetAttr, &NoMemory)?;
+        let a = call.args;
+        let at_fdcwd = ujail_regs::regs::truncate(call.abi, AT_FDCWD.cast_unsigned());
+        let path = place_cstr(mem, &anchored)?;
+        // i386 fchown takes 16-bit ids; (u16)-1 means "unchanged".
+        let id16 = |v: u64| match v & 0xffff {
+            0xffff => 0xffff_ffff,
+            id => id,
+        };
+        let (to, args) = match name {
+            "fchmod" => ("fchmodat", [at_fdcwd, path, a[1], 0, 0, 0]),
+            "fchown" if call.abi == Abi::I386 => {
+                ("fchownat", [at_fdcwd, path, id16(a[1]), id16(a[2]), 0, 0])
+            }
+            "fchown" | "fchown32" => ("fchownat", [at_fdcwd, path, a[1], a[2], 0, 0]),
+            "fsetxattr" => ("setxattr", [path, a[1], a[2], a[3], a[4], 0]),
+            "fremovexattr" => ("removexattr", [path, a[1], 0, 0, 0, 0]),
+            _ => {
+                return Err(Refusal {
+                    errno: libc::ENOSYS,
+                    what: format!("{name}: no anchored form"),
+                    logged: true,
+                })
+            }
+        };
+        let nr = table::number(call.abi, to).ok_or_else(|| Refusal {
+            errno: libc::ENOSYS,
+            what: format!("no {to} in the tables"),
+            logged: true,
+        })?;
+        Ok(Some(Rewrite { nr, args }))
     }
 }
 
@@ -741,7 +827,16 @@ impl<H: Handler> Handler for FsPolicy<H> {
         }
         let report = v == Verdict::ForwardReport;
         self.results.remove(&call.pid);
+        // A previous call that never reported (abandoned for a signal).
+        self.anchors.release(call.pid);
+        self.anchoring.clear();
         let checked = self.check(call, mem);
+        let anchored = !self.anchoring.is_empty();
+        let fds = std::mem::take(&mut self.anchoring);
+        if anchored && !self.audit && matches!(checked, Ok(Some(_))) {
+            // Held until the call returns (on_result), else closed here.
+            self.anchors.hold(call.pid, fds, report);
+        }
         // A socket call whose result is judged (accept's peer, ...).
         let ours = match self.results.get_mut(&call.pid) {
             Some(p) if checked.is_ok() => {
@@ -761,7 +856,7 @@ impl<H: Handler> Handler for FsPolicy<H> {
             Ok(Some(rw)) => Verdict::Rewrite {
                 nr: rw.nr,
                 args: rw.args,
-                report: report || ours,
+                report: report || ours || anchored,
             },
             Err(r) if !r.logged => {
                 // The kernel's own answer (ENOENT, ENOTDIR, ...), given by
@@ -784,8 +879,14 @@ impl<H: Handler> Handler for FsPolicy<H> {
     }
 
     fn on_result(&mut self, call: &Call, ret: Option<i64>, mem: &mut dyn Memory) -> ResultAction {
+        // Calls with anchored paths report to close their anchors.
+        let anchored = self.anchors.release(call.pid);
         let Some((pending, inner_report)) = self.results.remove(&call.pid) else {
-            return self.inner.on_result(call, ret, mem);
+            return if anchored == Some(false) {
+                ResultAction::Keep
+            } else {
+                self.inner.on_result(call, ret, mem)
+            };
         };
         let inner = if inner_report {
             self.inner.on_result(call, ret, mem)
@@ -810,6 +911,7 @@ impl<H: Handler> Handler for FsPolicy<H> {
         if let Event::Exited { pid, .. } | Event::Killed { pid, .. } = event {
             self.tgids.remove(pid);
             self.results.remove(pid);
+            self.anchors.release(*pid);
         }
         if let Event::Exec { pid, former } = event {
             self.tgids.remove(former);
@@ -992,6 +1094,18 @@ fn mem_refusal(e: &MemError) -> Refusal {
             what: format!("bad address: {e}"),
             logged: true,
         },
+    }
+}
+
+/// The tracer could not anchor the checked path `r`: the call fails with
+/// the kernel's answer. `ELOOP` means a symlink appeared in the checked path
+/// after the check: logged, as an attempt to swap it.
+fn anchor_refusal(r: &ujail_path::resolve::Resolved, e: &io::Error) -> Refusal {
+    let errno = e.raw_os_error().unwrap_or(libc::EACCES);
+    Refusal {
+        errno,
+        what: format!("{}: changed after the check ({e})", r.path.display()),
+        logged: errno == libc::ELOOP || errno == libc::EXDEV,
     }
 }
 

@@ -524,3 +524,135 @@ pub(crate) fn cpu_count(set: &libc::cpu_set_t) -> usize {
     // SAFETY: counts the bits of a valid cpu_set_t.
     usize::try_from(unsafe { libc::CPU_COUNT(set) }).unwrap_or(0)
 }
+
+/// `openat2(AT_FDCWD, path, {flags, 0, resolve})` in the tracer: a new fd
+/// (the caller adds `O_CLOEXEC`).
+pub(crate) fn openat2(path: &CStr, flags: u64, resolve: u64) -> io::Result<OwnedFd> {
+    // struct open_how: flags, mode, resolve (three u64).
+    let how: [u64; 3] = [flags, 0, resolve];
+    // SAFETY: `path` is a NUL-terminated string and `how` an open_how of the
+    // size passed; the kernel only reads both.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_openat2,
+            c_long::from(libc::AT_FDCWD),
+            path.as_ptr(),
+            how.as_ptr(),
+            std::mem::size_of_val(&how),
+        )
+    };
+    let r = c_int::try_from(r).map_err(|_| io::Error::last_os_error())?;
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `r` is a fresh fd that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(r) })
+}
+
+/// The tracer's real, effective and saved uid and gid, all equal: `Some((uid,
+/// gid))`; `None` otherwise.
+pub(crate) fn own_ids() -> Option<(u32, u32)> {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three writable uid_t.
+    if unsafe { libc::getresuid(&mut r, &mut e, &mut s) } != 0 || r != e || e != s {
+        return None;
+    }
+    let (mut gr, mut ge, mut gs) = (0, 0, 0);
+    // SAFETY: three writable gid_t.
+    if unsafe { libc::getresgid(&mut gr, &mut ge, &mut gs) } != 0 || gr != ge || ge != gs {
+        return None;
+    }
+    Some((r, gr))
+}
+
+/// Start ujail's fd mirror: a process that shares ujail's fd table
+/// (`clone(CLONE_FILES)`), is dumpable, blocks every signal and does
+/// nothing but wait for ujail to end (a pidfd of ujail). Its
+/// `/proc/PID/fd/N` links are ujail's fds, which jailed processes of ujail's
+/// user may follow, while ujail itself stays non-dumpable. It is a
+/// grandchild whose parent exits at once, so ujail's `waitpid(-1)` never
+/// sees it. Returns its pid.
+pub(crate) fn spawn_fd_mirror() -> io::Result<pid_t> {
+    let mut pipe = [0 as c_int; 2];
+    // SAFETY: `pipe` has room for the two fds.
+    check(c_long::from(unsafe {
+        libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC)
+    }))?;
+    // SAFETY: fresh fds that nothing else owns (the fd table is shared with
+    // the mirror below, which never closes them).
+    let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1])) };
+    let clone_files = || {
+        // SAFETY: clone without CLONE_VM and with a NULL stack is a fork that
+        // also shares the fd table.
+        unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                c_long::from(libc::CLONE_FILES | libc::SIGCHLD),
+                0 as c_long,
+                0 as c_long,
+                0 as c_long,
+                0 as c_long,
+            )
+        }
+    };
+    let first = clone_files();
+    if first < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if first == 0 {
+        // SAFETY: the intermediate child: only async-signal-safe calls on
+        // its own copy of the memory (getppid, raw syscalls, write, _exit);
+        // the grandchild likewise (sigprocmask, prctl, poll, _exit). Neither
+        // returns. `all` is a filled sigset_t; `pfd` one pollfd.
+        unsafe {
+            let ujail = libc::getppid();
+            let pidfd = libc::syscall(libc::SYS_pidfd_open, c_long::from(ujail), 0 as c_long);
+            if pidfd < 0 {
+                libc::_exit(1);
+            }
+            let mirror = clone_files();
+            if mirror == 0 {
+                let mut all: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut all);
+                libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+                if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
+                    libc::_exit(1);
+                }
+                let mut pfd = libc::pollfd {
+                    fd: c_int::try_from(pidfd).unwrap_or(-1),
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // Readable once ujail has exited; EINTR cannot happen with
+                // every signal blocked, other errors end the mirror too.
+                while libc::poll(&mut pfd, 1, -1) == 0 {}
+                libc::_exit(0);
+            }
+            let pid = c_int::try_from(mirror).unwrap_or(-1);
+            let bytes = pid.to_ne_bytes();
+            let ok = libc::write(wr.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) == 4;
+            libc::_exit(if ok && pid > 0 { 0 } else { 1 });
+        }
+    }
+    let first = pid_t::try_from(first).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let mut status = 0;
+    // SAFETY: our own child; `status` is a valid out-pointer.
+    unsafe { libc::waitpid(first, &mut status, libc::__WALL) };
+    drop(wr);
+    let mut bytes = [0u8; 4];
+    // SAFETY: `bytes` has room for the 4 bytes read.
+    let n = unsafe { libc::read(rd.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len()) };
+    let pid = pid_t::from_ne_bytes(bytes);
+    if n != 4 || pid <= 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(io::Error::other("the fd mirror did not start"));
+    }
+    Ok(pid)
+}
+
+/// End the fd mirror `pid` (not our child: init reaps it).
+pub(crate) fn end_fd_mirror(pid: pid_t) {
+    // SAFETY: kill(2) takes integer arguments.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+}

@@ -57,10 +57,16 @@ usage: ujail-guest <cmd> [args]
                   \"leaked K allowed A failed F eloop E\" (K: opens that read
                   other content than ALLOWED's, read before the race starts;
                   E: failures with ELOOP)
-  race-dir DIR N  open DIR/sub/f N times while another thread renames
-                  DIR/realsub and DIR/linksub (a symlink) in turn to DIR/sub;
-                  prints \"leaked K allowed A failed F eloop E\" (K: content
-                  not that of DIR/realsub/f)
+  race-dir DIR N [CALL]  open DIR/sub/f N times while another thread
+                  renames DIR/realsub and DIR/linksub (a symlink) in turn to
+                  DIR/sub; prints \"leaked K allowed A failed F eloop E\" (K:
+                  content not that of DIR/realsub/f). CALL: open (default),
+                  stat, lstat (K: another inode) or chmod (0600/0640 in turn;
+                  K: succeeded, but DIR/realsub/f did not get the mode)
+  race-fd RW RO N  fchmod one fd number N times (0600/0640 in turn) while
+                  another thread dup2s an fd of RW and one of RO over it;
+                  prints \"leaked K allowed A failed F eloop E\" (K: RO got
+                  the mode)
   net OP ARGS...  socket calls (libc unless noted). HOST: numeric IPv4 or IPv6
                   address; it picks the family (AF_INET6 for any IPv6 form,
                   ::ffff:a.b.c.d too). Prints the lines shown, exit 0, or
@@ -197,7 +203,11 @@ fn run(args: &[OsString]) -> Res {
         "raw" if (1..=7).contains(&rest.len()) => raw::run(rest),
         "raw" => Err(Fail::Usage("`raw` takes NR [A0..A5]".into())),
         "race-mem" => argc(3).and_then(|()| race::mem(&rest[0], &rest[1], number(&rest[2])?)),
-        "race-dir" => argc(2).and_then(|()| race::dir(&rest[0], number(&rest[1])?)),
+        "race-fd" => argc(3).and_then(|()| race::fd(&rest[0], &rest[1], number(&rest[2])?)),
+        "race-dir" if rest.len() == 3 => {
+            race::dir(&rest[0], number(&rest[1])?, &rest[2].to_string_lossy())
+        }
+        "race-dir" => argc(2).and_then(|()| race::dir(&rest[0], number(&rest[1])?, "open")),
         "segv" => argc(0).and_then(|()| {
             sys::no_core_dump();
             sys::segv()

@@ -5,13 +5,24 @@
 //!   buffer to open(2) N times while a second thread keeps storing ALLOWED
 //!   and SECRET into it. A jail that checks the path and then lets the
 //!   kernel read the tracee's buffer again can be fooled.
-//! * `race-dir DIR N`: the opening thread opens `DIR/sub/f` N times while a
-//!   second thread renames `DIR/realsub` (a directory) and `DIR/linksub` (a
-//!   symlink, to a directory outside the jail) in turn to `DIR/sub` and
-//!   back. A jail that checks `DIR/sub/f` and lets the kernel walk it again
-//!   can be fooled by a symlink swapped in between.
+//! * `race-dir DIR N [CALL]`: the racing thread opens `DIR/sub/f` N times
+//!   while a second thread renames `DIR/realsub` (a directory) and
+//!   `DIR/linksub` (a symlink, to a directory outside the jail) in turn to
+//!   `DIR/sub` and back. A jail that checks `DIR/sub/f` and lets the kernel
+//!   walk it again can be fooled by a symlink swapped in between. CALL
+//!   (default `open`) makes it another call on `DIR/sub/f`: `stat`, `lstat`
+//!   (a leak: the inode is not that of `DIR/realsub/f`), or `chmod` (modes
+//!   0600 and 0640 in turn; a leak: the call succeeded but `DIR/realsub/f`,
+//!   held open from the start, did not get the mode).
 //!
-//! Both print `leaked K allowed A failed F eloop E`: K opens read content
+//! * `race-fd RW RO N`: the racing thread calls `fchmod` N times on one fd
+//!   number (modes 0600 and 0640 in turn) while a second thread `dup2`s an
+//!   fd of RW and an fd of RO over that number in turn. A jail that judges
+//!   the fd's file and lets the kernel look the number up again can be
+//!   fooled into changing RO (a leak: after a successful call RO has the
+//!   mode).
+//!
+//! All print `leaked K allowed A failed F eloop E`: K opens read content
 //! other than the allowed file's (read once before the race starts), A read
 //! the allowed file, F failed, E of them with ELOOP.
 #![forbid(unsafe_code)]
@@ -113,13 +124,49 @@ fn join(dir: &OsString, name: &str) -> Result<CString, Fail> {
     CString::new(p).map_err(|_| Fail::Usage("DIR with a NUL byte".into()))
 }
 
-/// `race-dir DIR N`.
-pub fn dir(dir: &OsString, n: u64) -> Res {
+/// One call of `race-dir` on `path`: `Ok(true)` when it reached `file`
+/// (the allowed file, open on `fd` with inode `ino`), `Ok(false)` when it
+/// reached something else.
+fn race_call(
+    call: &str,
+    path: &CString,
+    fd: libc::c_int,
+    ino: u64,
+    i: u64,
+    want: &str,
+) -> std::io::Result<bool> {
+    match call {
+        "open" => {
+            let got = sys::open(path, libc::O_RDONLY, 0).and_then(first_line)?;
+            Ok(got == want)
+        }
+        "stat" | "lstat" => Ok(sys::stat_ino_mode(path, call == "lstat")?.0 == ino),
+        _ => {
+            let mode = if i.is_multiple_of(2) { 0o600 } else { 0o640 };
+            sys::chmod(path, mode)?;
+            Ok(sys::fstat_ino_mode(fd)?.1 & 0o7777 == mode)
+        }
+    }
+}
+
+/// `race-dir DIR N [CALL]`.
+pub fn dir(dir: &OsString, n: u64, call: &str) -> Res {
+    if !matches!(call, "open" | "stat" | "lstat" | "chmod") {
+        return Err(Fail::Usage(format!(
+            "race-dir: CALL is open, stat, lstat or chmod, not {call:?}"
+        )));
+    }
     let real = join(dir, "realsub")?;
     let link = join(dir, "linksub")?;
     let sub = join(dir, "sub")?;
     let target = join(dir, "sub/f")?;
-    let want = content(&join(dir, "realsub/f")?, "race-dir: read DIR/realsub/f")?;
+    let file = join(dir, "realsub/f")?;
+    let want = content(&file, "race-dir: read DIR/realsub/f")?;
+    let fd = sys::open_rdonly(&file)
+        .map_err(|e| Fail::Status(1, format!("race-dir: open DIR/realsub/f: {}", errmsg(&e))))?;
+    let ino = sys::fstat_ino_mode(fd)
+        .map_err(|e| Fail::Status(1, format!("race-dir: fstat DIR/realsub/f: {}", errmsg(&e))))?
+        .0;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Arc::new(AtomicBool::new(false));
     let flipper = {
@@ -141,14 +188,64 @@ pub fn dir(dir: &OsString, n: u64) -> Res {
     };
     wait_for(&started, &flipper);
     let mut tally = Tally::default();
-    for _ in 0..n {
-        let got = sys::open(&target, libc::O_RDONLY, 0).and_then(first_line);
-        tally.count(got, &want);
+    for i in 0..n {
+        let got = race_call(call, &target, fd, ino, i, &want);
+        tally.count(
+            got.map(|hit| if hit { want.clone() } else { String::new() }),
+            &want,
+        );
     }
     stop.store(true, Ordering::Relaxed);
+    let _ = sys::close(fd);
     match flipper.join() {
         Ok(Ok(())) => tally.report(),
         Ok(Err(msg)) => Err(Fail::Status(1, format!("race-dir: {msg}"))),
         Err(_) => Err(Fail::Status(1, "race-dir: flipper panicked".into())),
+    }
+}
+
+/// `race-fd RW RO N`.
+pub fn fd(rw: &OsString, ro: &OsString, n: u64) -> Res {
+    let open = |p: &OsString, what: &str| {
+        sys::open_rdonly(&cstring(p)?)
+            .map_err(|e| Fail::Status(1, format!("race-fd: open {what}: {}", errmsg(&e))))
+    };
+    let (rw_fd, ro_fd) = (open(rw, "RW")?, open(ro, "RO")?);
+    // The number both threads use, first a copy of RW's fd.
+    let shared = open(rw, "RW")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let stop = Arc::clone(&stop);
+        let started = Arc::clone(&started);
+        std::thread::spawn(move || -> Result<(), String> {
+            while !stop.load(Ordering::Relaxed) {
+                for from in [ro_fd, rw_fd] {
+                    sys::dup2(from, shared).map_err(|e| format!("dup2: {}", errmsg(&e)))?;
+                }
+                started.store(true, Ordering::Relaxed);
+            }
+            Ok(())
+        })
+    };
+    wait_for(&started, &flipper);
+    let mut tally = Tally::default();
+    for i in 0..n {
+        let mode = if i.is_multiple_of(2) { 0o600 } else { 0o640 };
+        let got = sys::fchmod(shared, mode).and_then(|()| sys::fstat_ino_mode(ro_fd));
+        let got = got.map(|(_, m)| {
+            if m & 0o7777 == mode {
+                String::new()
+            } else {
+                "ok".to_string()
+            }
+        });
+        tally.count(got, "ok");
+    }
+    stop.store(true, Ordering::Relaxed);
+    match flipper.join() {
+        Ok(Ok(())) => tally.report(),
+        Ok(Err(msg)) => Err(Fail::Status(1, format!("race-fd: {msg}"))),
+        Err(_) => Err(Fail::Status(1, "race-fd: flipper panicked".into())),
     }
 }

@@ -574,6 +574,36 @@ pub fn stat_kind(path: &CStr, nofollow: bool) -> io::Result<&'static str> {
     Ok(kind(st.st_mode))
 }
 
+/// `(st_ino, st_mode)` of `stat(2)` (or `lstat(2)` when `nofollow`).
+pub fn stat_ino_mode(path: &CStr, nofollow: bool) -> io::Result<(u64, u32)> {
+    // SAFETY: as in `stat_kind`.
+    let (ret, st) = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        let ret = if nofollow {
+            libc::lstat(path.as_ptr(), &mut st)
+        } else {
+            libc::stat(path.as_ptr(), &mut st)
+        };
+        (ret, st)
+    };
+    cvt0(ret)?;
+    #[allow(clippy::useless_conversion)]
+    Ok((u64::from(st.st_ino), st.st_mode))
+}
+
+/// `(st_ino, st_mode)` of `fstat(2)` of `fd`.
+pub fn fstat_ino_mode(fd: libc::c_int) -> io::Result<(u64, u32)> {
+    // SAFETY: `st` is a zeroed stat buffer the call fills.
+    let (ret, st) = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        let ret = libc::fstat(fd, &mut st);
+        (ret, st)
+    };
+    cvt0(ret)?;
+    #[allow(clippy::useless_conversion)]
+    Ok((u64::from(st.st_ino), st.st_mode))
+}
+
 /// `access(path, mode)`.
 pub fn access(path: &CStr, mode: libc::c_int) -> io::Result<()> {
     // SAFETY: `path` is a valid NUL-terminated string.
@@ -630,6 +660,18 @@ pub fn readlink(path: &CStr) -> io::Result<Vec<u8>> {
 pub fn chmod(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
     // SAFETY: `path` is a valid NUL-terminated string.
     cvt0(unsafe { libc::chmod(path.as_ptr(), mode) })
+}
+
+/// `fchmod(2)`.
+pub fn fchmod(fd: libc::c_int, mode: libc::mode_t) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt0(unsafe { libc::fchmod(fd, mode) })
+}
+
+/// `dup2(2)`.
+pub fn dup2(old: libc::c_int, new: libc::c_int) -> io::Result<()> {
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::dup2(old, new) }).map(|_| ())
 }
 
 /// `chdir(2)`.

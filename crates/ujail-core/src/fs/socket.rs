@@ -345,7 +345,25 @@ impl<H: Handler> FsPolicy<H> {
             })?;
         self.judge(&res, op, mem)?;
         let canon: Vec<u8> = match res {
-            Resolution::Path(r) => r.path.as_os_str().as_bytes().to_vec(),
+            Resolution::Path(r) => {
+                let canon = r.path.as_os_str().as_bytes().to_vec();
+                // Anchored (see the anchor module) where it fits in
+                // sun_path; a name too long for that gets the checked path.
+                match self.anchors.usable(call.pid) {
+                    true => {
+                        let mut fds = Vec::new();
+                        match self.anchors.anchor(&r, op != PathOp::Create, &mut fds) {
+                            Ok(Some(a)) if a.len() < 108 => {
+                                self.anchoring.append(&mut fds);
+                                a
+                            }
+                            Ok(_) => canon,
+                            Err(e) => return Err(super::anchor_refusal(&r, &e)),
+                        }
+                    }
+                    false => canon,
+                }
+            }
             Resolution::Anon(_) => anon_link_path(&view, None, path)?,
         };
         if canon.len() >= 108 {
