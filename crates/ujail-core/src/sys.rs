@@ -602,12 +602,19 @@ pub(crate) fn spawn_fd_mirror() -> io::Result<pid_t> {
     if first == 0 {
         // SAFETY: the intermediate child: only async-signal-safe calls on
         // its own copy of the memory (getppid, raw syscalls, write, _exit);
-        // the grandchild likewise (sigprocmask, prctl, poll, _exit). Neither
-        // returns. `all` is a filled sigset_t; `pfd` one pollfd.
+        // the grandchild likewise (sigprocmask, prctl, getpid, poll, write,
+        // _exit). Neither returns. `all` is a filled sigset_t; `pfd` one
+        // pollfd. Exactly one of them writes 4 bytes to the pipe: the
+        // mirror's pid once it is dumpable, or -1.
         unsafe {
+            let say = |pid: c_int| {
+                let bytes = pid.to_ne_bytes();
+                libc::write(wr.as_raw_fd(), bytes.as_ptr().cast(), bytes.len());
+            };
             let ujail = libc::getppid();
             let pidfd = libc::syscall(libc::SYS_pidfd_open, c_long::from(ujail), 0 as c_long);
             if pidfd < 0 {
+                say(-1);
                 libc::_exit(1);
             }
             let mirror = clone_files();
@@ -616,8 +623,10 @@ pub(crate) fn spawn_fd_mirror() -> io::Result<pid_t> {
                 libc::sigfillset(&mut all);
                 libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
                 if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
+                    say(-1);
                     libc::_exit(1);
                 }
+                say(libc::getpid());
                 let mut pfd = libc::pollfd {
                     fd: c_int::try_from(pidfd).unwrap_or(-1),
                     events: libc::POLLIN,
@@ -628,22 +637,34 @@ pub(crate) fn spawn_fd_mirror() -> io::Result<pid_t> {
                 while libc::poll(&mut pfd, 1, -1) == 0 {}
                 libc::_exit(0);
             }
-            let pid = c_int::try_from(mirror).unwrap_or(-1);
-            let bytes = pid.to_ne_bytes();
-            let ok = libc::write(wr.as_raw_fd(), bytes.as_ptr().cast(), bytes.len()) == 4;
-            libc::_exit(if ok && pid > 0 { 0 } else { 1 });
+            if mirror < 0 {
+                say(-1);
+            }
+            libc::_exit(0);
         }
     }
     let first = pid_t::try_from(first).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    let mut bytes = [0u8; 4];
+    let mut pfd = libc::pollfd {
+        fd: rd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; then `bytes` has room for the 4 bytes read.
+    // (ujail holds the write end too: without the poll's timeout a mirror
+    // killed before it wrote would block it for ever.)
+    let n = unsafe {
+        if libc::poll(&mut pfd, 1, 5000) == 1 {
+            libc::read(rd.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len())
+        } else {
+            -1
+        }
+    };
     let mut status = 0;
     // SAFETY: our own child; `status` is a valid out-pointer.
     unsafe { libc::waitpid(first, &mut status, libc::__WALL) };
-    drop(wr);
-    let mut bytes = [0u8; 4];
-    // SAFETY: `bytes` has room for the 4 bytes read.
-    let n = unsafe { libc::read(rd.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len()) };
     let pid = pid_t::from_ne_bytes(bytes);
-    if n != 4 || pid <= 0 || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+    if n != 4 || pid <= 0 {
         return Err(io::Error::other("the fd mirror did not start"));
     }
     Ok(pid)
