@@ -1761,3 +1761,29 @@ fn anchored_calls_work_without_privilege() {
     }
     f.finish();
 }
+
+/// The fd mirror's pid is in the program's checked copies (its anchored
+/// paths), but its `/proc` entry stays hidden, even where `/proc` is
+/// granted: it holds ujail's fds.
+#[test]
+fn the_fd_mirror_is_hidden() {
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let tmp = TempDir::new(&format!("mirror-{}", g.name));
+        let rw = tmp.mkdir("rw");
+        tmp.file("rw/f", "x");
+        let flags: Vec<OsString> = vec![
+            "run".into(),
+            "--system-ro".into(),
+            "--ro".into(),
+            "/proc".into(),
+            "--rw".into(),
+            rw.clone().into(),
+        ];
+        let r = jail(&g, &flags, &["fs", "mirror", &s(&rw.join("f"))], WATCHDOG);
+        f.check(r.line() == "mirror fd/0: No such file or directory", || {
+            format!("[{}] fs mirror: expected the mirror hidden, saw {r:?}", g.name)
+        });
+    }
+    f.finish();
+}

@@ -276,6 +276,19 @@ impl<H: Handler> FsPolicy<H> {
             Resolution::Anon(_) => return Ok(()),
             Resolution::Path(r) => &r.path,
         };
+        if self
+            .anchors
+            .mirror()
+            .is_some_and(|m| proc_pid(path) == Some(m))
+        {
+            // ujail's fd mirror is for the anchored paths ujail writes,
+            // never for the program to name.
+            return Err(Refusal {
+                errno: libc::ENOENT,
+                what: format!("{} (hidden: ujail's fd mirror)", path.display()),
+                logged: true,
+            });
+        }
         if self.proc_self {
             if let Some(p) = proc_pid(path) {
                 if mem.is_jailed(p) {

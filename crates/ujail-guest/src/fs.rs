@@ -72,6 +72,22 @@ pub fn run(args: &[OsString]) -> Res {
             .map_err(fail)?;
             say(&format!("{op} ok"))
         }
+        "mirror" => {
+            // The maps first: reading them is a path call, whose checked
+            // copy would overwrite the anchored path of the stat.
+            let a = want(1)?;
+            let maps = std::fs::read_to_string("/proc/self/maps").map_err(fail)?;
+            sys::stat_kind(&a[0], false).map_err(fail)?;
+            let Some(pid) = anchored_pid(&maps) else {
+                return say("mirror not found");
+            };
+            let link = CString::new(format!("/proc/{pid}/fd/0"))
+                .map_err(|_| fail(std::io::Error::other("nul")))?;
+            match sys::readlink(&link) {
+                Ok(t) => say(&format!("mirror fd/0: {}", String::from_utf8_lossy(&t))),
+                Err(e) => say(&format!("mirror fd/0: {}", errmsg(&e))),
+            }
+        }
         "readlink" => {
             let a = want(1)?;
             let target = sys::readlink(&a[0]).map_err(fail)?;
@@ -129,4 +145,35 @@ pub fn first_line(fd: libc::c_int) -> std::io::Result<String> {
     let n = res?;
     let line = buf[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
     Ok(String::from_utf8_lossy(line).into_owned())
+}
+
+/// The pid in the first `/proc/<pid>/fd/` text found in the process's
+/// private anonymous read-only mappings (where ujail puts checked copies).
+fn anchored_pid(maps: &str) -> Option<u32> {
+    for line in maps.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() != 5 || f[1] != "r--p" || f[4] != "0" {
+            continue;
+        }
+        let (lo, hi) = f[0].split_once('-')?;
+        let lo = usize::from_str_radix(lo, 16).ok()?;
+        let hi = usize::from_str_radix(hi, 16).ok()?;
+        let mem = sys::read_own(lo, hi - lo);
+        let mut at = 0;
+        while let Some(i) = mem[at..].windows(6).position(|w| w == b"/proc/") {
+            let start = at + i + 6;
+            let digits = mem[start..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if digits > 0 && mem[start + digits..].starts_with(b"/fd/") {
+                return std::str::from_utf8(&mem[start..start + digits])
+                    .ok()?
+                    .parse()
+                    .ok();
+            }
+            at = start;
+        }
+    }
+    None
 }

@@ -48,6 +48,8 @@ usage: ujail-guest <cmd> [args]
       rename A B | link A B | symlink TARGET LINK | readlink PATH
       chmod PATH OCTAL | chdir-read DIR REL | openat-read DIR REL
       exec PATH ARGS... | truncate PATH LEN | utimes PATH
+      mirror PATH (stat PATH, then find ujail's fd mirror in the checked
+      copies: \"mirror fd/0: TARGET\" or \"mirror fd/0: strerror\")
   raw NR [A0..A5] one raw system call with the native instruction; arguments
                   are decimal, -decimal, 0xhex, `buf` (a zeroed 1 KiB buffer),
                   `pid` or `ppid` (getpid/getppid); prints \"ret N\" or

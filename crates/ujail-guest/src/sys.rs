@@ -696,6 +696,16 @@ pub fn utimes_now(path: &CStr) -> io::Result<()> {
 // `raw NR A0..A5`: one system call with the native instruction.
 // ---------------------------------------------------------------------------
 
+/// A copy of `len` bytes of this process's memory at `addr`, which must be
+/// a readable mapping (from /proc/self/maps).
+pub fn read_own(addr: usize, len: usize) -> Vec<u8> {
+    let mut v = vec![0u8; len];
+    // SAFETY: the caller passes a whole readable mapping of this process;
+    // `v` has room for `len` bytes.
+    unsafe { std::ptr::copy_nonoverlapping(addr as *const u8, v.as_mut_ptr(), len) };
+    v
+}
+
 /// A zeroed, writable buffer the `raw` subcommand can pass as a pointer
 /// argument (`buf`), e.g. `struct io_uring_params` or `union bpf_attr`.
 pub fn scratch_buffer() -> usize {

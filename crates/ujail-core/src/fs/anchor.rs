@@ -136,6 +136,14 @@ impl Anchors {
         Ok((n, link))
     }
 
+    /// The fd mirror's pid, once started.
+    pub(super) fn mirror(&self) -> Option<Pid> {
+        match self.mirror {
+            Some(Ok(pid)) => Some(pid),
+            _ => None,
+        }
+    }
+
     /// The tracer's own process id.
     pub(super) fn tracer(&self) -> Pid {
         Pid::try_from(self.tracer).unwrap_or(0)
