@@ -1469,9 +1469,19 @@ fn race_dir_chmod_never_leaks() {
 /// never changes.
 #[test]
 fn race_fd_never_leaks() {
+    race_fd("fchmod");
+}
+
+/// `futimens` is `utimensat(fd, NULL, ...)`: a call on its dirfd's object.
+#[test]
+fn race_fd_futimens_never_leaks() {
+    race_fd("futimens");
+}
+
+fn race_fd(call: &str) {
     let mut f = Failures::default();
     for g in common::guests() {
-        let tmp = TempDir::new(&format!("rfd-{}", g.name));
+        let tmp = TempDir::new(&format!("rfd-{call}-{}", g.name));
         let rw = tmp.mkdir("rw");
         let ro = tmp.mkdir("ro");
         tmp.file("rw/f", "allowed");
@@ -1481,10 +1491,11 @@ fn race_fd_never_leaks() {
             fs::set_permissions(&ro_file, fs::Permissions::from_mode(0o644)).expect("chmod ro/f");
         };
         let n = RACE_DIR_N.to_string();
-        let args = ["race-fd", &s(&rw.join("f")), &s(&ro_file), n.as_str()].map(str::to_owned);
+        let args =
+            ["race-fd", &s(&rw.join("f")), &s(&ro_file), n.as_str(), call].map(str::to_owned);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         reset();
-        report_unprotected(&g, &format!("race-fd {n}"), &args);
+        report_unprotected(&g, &format!("race-fd {n} {call}"), &args);
         reset();
         let flags: Vec<OsString> = vec![
             "run".into(),
@@ -1494,12 +1505,23 @@ fn race_fd_never_leaks() {
             "--ro".into(),
             ro.clone().into(),
         ];
-        expect_no_leak(&mut f, &g, &format!("race-fd {n}"), || {
+        let mtime = fs::metadata(&ro_file).and_then(|m| m.modified()).ok();
+        expect_no_leak(&mut f, &g, &format!("race-fd {n} {call}"), || {
             jail(&g, &flags, &args, RACE_WATCHDOG)
         });
         let mode = fs::metadata(&ro_file).map(|m| format!("{:o}", m.permissions().mode() & 0o7777));
         f.check(mode.as_deref().is_ok_and(|m| m == "644"), || {
-            format!("[{}] race-fd: the read-only file is now {mode:?}", g.name)
+            format!(
+                "[{}] race-fd {call}: the read-only file is now {mode:?}",
+                g.name
+            )
+        });
+        let now = fs::metadata(&ro_file).and_then(|m| m.modified()).ok();
+        f.check(now == mtime, || {
+            format!(
+                "[{}] race-fd {call}: the read-only file's mtime changed",
+                g.name
+            )
         });
     }
     f.finish();
@@ -1782,7 +1804,10 @@ fn the_fd_mirror_is_hidden() {
         ];
         let r = jail(&g, &flags, &["fs", "mirror", &s(&rw.join("f"))], WATCHDOG);
         f.check(r.line() == "mirror fd/0: No such file or directory", || {
-            format!("[{}] fs mirror: expected the mirror hidden, saw {r:?}", g.name)
+            format!(
+                "[{}] fs mirror: expected the mirror hidden, saw {r:?}",
+                g.name
+            )
         });
     }
     f.finish();

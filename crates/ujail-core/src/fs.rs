@@ -465,6 +465,15 @@ impl<H: Handler> FsPolicy<H> {
                 // fstat-like: the process already holds the object.
                 continue;
             }
+            if on_fd && pa.op != PathOp::Exec && self.anchors.usable(call.pid) {
+                if let Some(d) = pa.dirfd {
+                    if let Some(anchored) = self.anchor_dirfd_object(call, pa, d, raw == 0, mem)? {
+                        new_args = anchored;
+                        placed = true;
+                        continue;
+                    }
+                }
+            }
             let res = if on_fd {
                 resolve::resolve_fd(&view, dirfd.unwrap_or(-100))
             } else if raw == 0 {
@@ -513,6 +522,88 @@ impl<H: Handler> FsPolicy<H> {
             nr: call.nr,
             args: new_args,
         }))
+    }
+
+    /// A call on the object its dirfd names (`fchownat(fd, "",
+    /// AT_EMPTY_PATH)`, `utimensat(fd, NULL, ...)`, `linkat(fd, "", ...,
+    /// AT_EMPTY_PATH)`): judged on the tracer's copy of the fd (or, for
+    /// `AT_FDCWD`, on the cwd's path, opened without symlinks) and
+    /// rewritten to its anchored path, following it: a sibling's `dup2` or
+    /// `chdir` after the check changes nothing. Returns the call's
+    /// rewritten arguments; `None` when the follow rule cannot be forced
+    /// (the call is then judged the old way).
+    fn anchor_dirfd_object(
+        &mut self,
+        call: &Call,
+        pa: &PathArg,
+        dirfd_idx: u8,
+        null_path: bool,
+        mem: &mut dyn Memory,
+    ) -> Result<Option<[u64; 6]>, Refusal> {
+        let mut args = call.args;
+        match pa.follow {
+            classify::Follow::Always => {}
+            classify::Follow::UnlessFlag { arg, bit } => {
+                if null_path && args[usize::from(arg)] & 0xffff_ffff != 0 {
+                    // utimensat: flags with a NULL path are EINVAL.
+                    return Err(Refusal {
+                        errno: libc::EINVAL,
+                        what: "flags with a NULL path".into(),
+                        logged: false,
+                    });
+                }
+                args[usize::from(arg)] &= !bit;
+            }
+            classify::Follow::IfFlag { arg, bit } => args[usize::from(arg)] |= bit,
+            classify::Follow::Never | classify::Follow::OpenFlags { .. } => return Ok(None),
+        }
+        let fd = fd_arg(call.abi, call.args[usize::from(dirfd_idx)]);
+        let (res, anchored) = if i64::from(fd) == AT_FDCWD {
+            let view = self.view(call);
+            let res = resolve::resolve_fd(&view, fd).map_err(|e| Refusal {
+                errno: e.errno(),
+                what: format!("cwd: {e}"),
+                logged: false,
+            })?;
+            let Resolution::Path(r) = &res else {
+                return Ok(None);
+            };
+            match self.anchors.anchor(r, true, &mut self.anchoring) {
+                Ok(Some(a)) => (res, a),
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(anchor_refusal(r, &e)),
+            }
+        } else {
+            let tgid = self.tgid(call.pid);
+            let (copy, anchored) = self
+                .anchors
+                .tracee_fd(call.pid, tgid, fd, &mut self.anchoring)
+                .map_err(|e| Refusal {
+                    errno: libc::EBADF,
+                    what: format!("fd {fd}: {e}"),
+                    logged: false,
+                })?;
+            let tracer = self.anchors.tracer();
+            let own = View {
+                pid: tracer,
+                tgid: tracer,
+            };
+            let res = resolve::resolve_fd(&own, copy).map_err(|e| Refusal {
+                errno: libc::EBADF,
+                what: format!("fd {fd}: {e}"),
+                logged: false,
+            })?;
+            (res, anchored)
+        };
+        if matches!(call.name, Some("link" | "linkat")) && pa.op == PathOp::Write {
+            self.judge_link_source(&res)?;
+        } else {
+            self.judge(&res, pa.op, mem)?;
+        }
+        args[usize::from(dirfd_idx)] =
+            ujail_regs::regs::truncate(call.abi, AT_FDCWD.cast_unsigned());
+        args[usize::from(pa.path)] = place_cstr(mem, &anchored)?;
+        Ok(Some(args))
     }
 
     /// A `#!` script also runs its interpreter, which the kernel opens

@@ -65,10 +65,11 @@ usage: ujail-guest <cmd> [args]
                   content not that of DIR/realsub/f). CALL: open (default),
                   stat, lstat (K: another inode) or chmod (0600/0640 in turn;
                   K: succeeded, but DIR/realsub/f did not get the mode)
-  race-fd RW RO N  fchmod one fd number N times (0600/0640 in turn) while
-                  another thread dup2s an fd of RW and one of RO over it;
-                  prints \"leaked K allowed A failed F eloop E\" (K: RO got
-                  the mode)
+  race-fd RW RO N [CALL]  fchmod one fd number N times (0600/0640 in
+                  turn; CALL futimens: set its times, new ones each call)
+                  while another thread dup2s an fd of RW and one of RO over
+                  it; prints \"leaked K allowed A failed F eloop E\" (K: RO
+                  got the mode or the times)
   net OP ARGS...  socket calls (libc unless noted). HOST: numeric IPv4 or IPv6
                   address; it picks the family (AF_INET6 for any IPv6 form,
                   ::ffff:a.b.c.d too). Prints the lines shown, exit 0, or
@@ -205,7 +206,15 @@ fn run(args: &[OsString]) -> Res {
         "raw" if (1..=7).contains(&rest.len()) => raw::run(rest),
         "raw" => Err(Fail::Usage("`raw` takes NR [A0..A5]".into())),
         "race-mem" => argc(3).and_then(|()| race::mem(&rest[0], &rest[1], number(&rest[2])?)),
-        "race-fd" => argc(3).and_then(|()| race::fd(&rest[0], &rest[1], number(&rest[2])?)),
+        "race-fd" if rest.len() == 4 => race::fd(
+            &rest[0],
+            &rest[1],
+            number(&rest[2])?,
+            &rest[3].to_string_lossy(),
+        ),
+        "race-fd" => {
+            argc(3).and_then(|()| race::fd(&rest[0], &rest[1], number(&rest[2])?, "fchmod"))
+        }
         "race-dir" if rest.len() == 3 => {
             race::dir(&rest[0], number(&rest[1])?, &rest[2].to_string_lossy())
         }

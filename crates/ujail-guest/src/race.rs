@@ -15,12 +15,13 @@
 //!   0600 and 0640 in turn; a leak: the call succeeded but `DIR/realsub/f`,
 //!   held open from the start, did not get the mode).
 //!
-//! * `race-fd RW RO N`: the racing thread calls `fchmod` N times on one fd
-//!   number (modes 0600 and 0640 in turn) while a second thread `dup2`s an
+//! * `race-fd RW RO N [CALL]`: the racing thread calls `fchmod` N times
+//!   on one fd number (modes 0600 and 0640 in turn; CALL `futimens`: the
+//!   times, a new value each call) while a second thread `dup2`s an
 //!   fd of RW and an fd of RO over that number in turn. A jail that judges
 //!   the fd's file and lets the kernel look the number up again can be
 //!   fooled into changing RO (a leak: after a successful call RO has the
-//!   mode).
+//!   mode, or the time).
 //!
 //! All print `leaked K allowed A failed F eloop E`: K opens read content
 //! other than the allowed file's (read once before the race starts), A read
@@ -204,8 +205,13 @@ pub fn dir(dir: &OsString, n: u64, call: &str) -> Res {
     }
 }
 
-/// `race-fd RW RO N`.
-pub fn fd(rw: &OsString, ro: &OsString, n: u64) -> Res {
+/// `race-fd RW RO N [CALL]`.
+pub fn fd(rw: &OsString, ro: &OsString, n: u64, call: &str) -> Res {
+    if !matches!(call, "fchmod" | "futimens") {
+        return Err(Fail::Usage(format!(
+            "race-fd: CALL is fchmod or futimens, not {call:?}"
+        )));
+    }
     let open = |p: &OsString, what: &str| {
         sys::open_rdonly(&cstring(p)?)
             .map_err(|e| Fail::Status(1, format!("race-fd: open {what}: {}", errmsg(&e))))
@@ -229,17 +235,23 @@ pub fn fd(rw: &OsString, ro: &OsString, n: u64) -> Res {
         })
     };
     wait_for(&started, &flipper);
+    // What an earlier run left there is not a hit of this one.
+    let ro_mtime = sys::fstat_mtime(ro_fd)
+        .map_err(|e| Fail::Status(1, format!("race-fd: fstat RO: {}", errmsg(&e))))?;
     let mut tally = Tally::default();
     for i in 0..n {
-        let mode = if i.is_multiple_of(2) { 0o600 } else { 0o640 };
-        let got = sys::fchmod(shared, mode).and_then(|()| sys::fstat_ino_mode(ro_fd));
-        let got = got.map(|(_, m)| {
-            if m & 0o7777 == mode {
-                String::new()
-            } else {
-                "ok".to_string()
-            }
-        });
+        let hit_ro = if call == "fchmod" {
+            let mode = if i.is_multiple_of(2) { 0o600 } else { 0o640 };
+            sys::fchmod(shared, mode)
+                .and_then(|()| sys::fstat_ino_mode(ro_fd))
+                .map(|(_, m)| m & 0o7777 == mode)
+        } else {
+            let secs = 1_000_000 + i64::try_from(i).unwrap_or(0);
+            sys::futimens(shared, secs)
+                .and_then(|()| sys::fstat_mtime(ro_fd))
+                .map(|m| m == secs && m != ro_mtime)
+        };
+        let got = hit_ro.map(|hit| if hit { String::new() } else { "ok".to_string() });
         tally.count(got, "ok");
     }
     stop.store(true, Ordering::Relaxed);

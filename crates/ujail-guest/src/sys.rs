@@ -604,6 +604,31 @@ pub fn fstat_ino_mode(fd: libc::c_int) -> io::Result<(u64, u32)> {
     Ok((u64::from(st.st_ino), st.st_mode))
 }
 
+/// `st_mtime` of `fstat(2)` of `fd`.
+pub fn fstat_mtime(fd: libc::c_int) -> io::Result<i64> {
+    // SAFETY: `st` is a zeroed stat buffer the call fills.
+    let (ret, st) = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        let ret = libc::fstat(fd, &mut st);
+        (ret, st)
+    };
+    cvt0(ret)?;
+    #[allow(clippy::useless_conversion)]
+    Ok(i64::from(st.st_mtime))
+}
+
+/// `futimens(fd, {secs, secs})`: utimensat(fd, NULL, times, 0).
+pub fn futimens(fd: libc::c_int, secs: i64) -> io::Result<()> {
+    #[allow(clippy::useless_conversion)]
+    let t = libc::timespec {
+        tv_sec: secs.try_into().unwrap_or(0),
+        tv_nsec: 0,
+    };
+    let times = [t, t];
+    // SAFETY: `times` holds the two timespecs the call reads.
+    cvt0(unsafe { libc::futimens(fd, times.as_ptr()) })
+}
+
 /// `access(path, mode)`.
 pub fn access(path: &CStr, mode: libc::c_int) -> io::Result<()> {
     // SAFETY: `path` is a valid NUL-terminated string.
