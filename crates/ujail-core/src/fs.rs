@@ -41,7 +41,8 @@ use std::path::{Path, PathBuf};
 use ujail_mem::{MemError, RemoteAddr};
 use ujail_path::classify::{
     self, open_effective_op, open_follows_last, Class, OpenHow, PathArg, PathOp, AT_FDCWD,
-    CREAT_FLAGS, O_CREAT, O_TMPFILE_BIT, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_SYMLINKS,
+    CREAT_FLAGS, O_CREAT, O_TMPFILE_BIT, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS,
+    RESOLVE_NO_SYMLINKS,
 };
 use ujail_path::resolve::{self, FdTarget, ProcessView, Resolution};
 use ujail_path::rules::{Decision, PathRules};
@@ -50,6 +51,7 @@ use ujail_regs::{table, Abi};
 use crate::errno;
 use crate::handler::{Call, Event, Handler, Memory, Pid, ResultAction, Verdict, Watch};
 use crate::net::NetPolicy;
+use anchor::Mode;
 
 mod anchor;
 mod socket;
@@ -449,6 +451,7 @@ impl<H: Handler> FsPolicy<H> {
         let view = self.view(call);
         let mut new_args = call.args;
         let mut placed = false;
+        let mode = self.anchors.mode(call.pid);
         for pa in args {
             let i = usize::from(pa.path);
             let raw = call.args[i];
@@ -465,13 +468,28 @@ impl<H: Handler> FsPolicy<H> {
                 // fstat-like: the process already holds the object.
                 continue;
             }
-            if on_fd && pa.op != PathOp::Exec && self.anchors.usable(call.pid) {
+            if on_fd && pa.op != PathOp::Exec && mode == Mode::Anchor {
                 if let Some(d) = pa.dirfd {
                     if let Some(anchored) = self.anchor_dirfd_object(call, pa, d, raw == 0, mem)? {
                         new_args = anchored;
                         placed = true;
                         continue;
                     }
+                }
+            }
+            let follows = pa.follow.follows(&call.args);
+            if !on_fd && raw != 0 && follows && pa.op != PathOp::Exec {
+                // A descriptor's magic link (/proc/self/fd/N): judged and
+                // used through ujail's copy of the descriptor.
+                if let Some(link) = self.fd_link(&view, dirfd, &bytes, mem)? {
+                    let op = if is_link_source(call, pa) {
+                        None
+                    } else {
+                        Some(pa.op)
+                    };
+                    new_args[i] = self.anchor_fd_link(call, link, op, mode, mem)?;
+                    placed = true;
+                    continue;
                 }
             }
             let res = if on_fd {
@@ -490,9 +508,7 @@ impl<H: Handler> FsPolicy<H> {
                 what: format!("{:?}: {e}", String::from_utf8_lossy(&bytes)),
                 logged: false,
             })?;
-            let is_link_source =
-                matches!(call.name, Some("link" | "linkat")) && pa.op == PathOp::Write;
-            if is_link_source {
+            if is_link_source(call, pa) {
                 self.judge_link_source(&res)?;
             } else {
                 self.judge(&res, pa.op, mem)?;
@@ -503,17 +519,36 @@ impl<H: Handler> FsPolicy<H> {
             if bytes.is_empty() {
                 continue; // the dirfd's own object: nothing to copy
             }
-            let copy = match &res {
-                Resolution::Path(r) if pa.op != PathOp::Exec && self.anchors.usable(call.pid) => {
-                    let follow = pa.follow.follows(&call.args);
-                    match self.anchors.anchor(r, follow, &mut self.anchoring) {
+            if let Resolution::Path(r) = &res {
+                if r.is_symlink && follows {
+                    // The object of a magic link is a symlink (an O_PATH
+                    // descriptor of one): the kernel would act on it, the
+                    // checked path would follow it.
+                    return Err(Refusal {
+                        errno: libc::ELOOP,
+                        what: format!(
+                            "{}: a symlink reached through a magic link",
+                            r.path.display()
+                        ),
+                        logged: true,
+                    });
+                }
+            }
+            let copy = match (&res, mode) {
+                (Resolution::Path(r), Mode::Anchor) if pa.op != PathOp::Exec => {
+                    match self.anchors.anchor(r, follows, &mut self.anchoring) {
                         Ok(Some(anchored)) => anchored,
                         Ok(None) => r.path.as_os_str().as_bytes().to_vec(),
                         Err(e) => return Err(anchor_refusal(r, &e)),
                     }
                 }
-                Resolution::Path(r) => r.path.as_os_str().as_bytes().to_vec(),
-                Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
+                (Resolution::Path(_), Mode::Refuse(errno)) if pa.op != PathOp::Exec => {
+                    return Err(cannot_anchor(errno));
+                }
+                (Resolution::Path(r), _) => r.path.as_os_str().as_bytes().to_vec(),
+                (Resolution::Anon(_), _) => {
+                    jailed_link(mem, anon_link_path(&view, dirfd, &bytes)?)?
+                }
             };
             new_args[i] = place_cstr(mem, &copy)?;
             placed = true;
@@ -522,6 +557,184 @@ impl<H: Handler> FsPolicy<H> {
             nr: call.nr,
             args: new_args,
         }))
+    }
+
+    /// What ujail's copy `copy` of the program's fd `fd` refers to.
+    fn held_object(&self, copy: i32, fd: i32) -> Result<Resolution, Refusal> {
+        let tracer = self.anchors.tracer();
+        let own = View {
+            pid: tracer,
+            tgid: tracer,
+        };
+        resolve::resolve_fd(&own, copy).map_err(|e| Refusal {
+            errno: libc::EBADF,
+            what: format!("fd {fd}: {e}"),
+            logged: false,
+        })
+    }
+
+    /// `Some((tid, fd))` when `bytes` (from `dirfd` or the cwd) ends in a
+    /// descriptor's magic link, `/proc/<P>[/task/<T>]/fd/<N>` (also through
+    /// `/proc/self`, `/dev/fd`), of a jailed thread; refused for a process
+    /// outside the jail (ujail's fd mirror included).
+    fn fd_link(
+        &mut self,
+        view: &View,
+        dirfd: Option<i32>,
+        bytes: &[u8],
+        mem: &dyn Memory,
+    ) -> Result<Option<(Pid, i32)>, Refusal> {
+        let trimmed = match bytes.iter().rposition(|&b| b != b'/') {
+            Some(end) => &bytes[..=end],
+            None => return Ok(None),
+        };
+        let (dir, last): (&[u8], &[u8]) = match trimmed.iter().rposition(|&b| b == b'/') {
+            Some(0) => (b"/", &trimmed[1..]),
+            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+            None => (b".", trimmed),
+        };
+        if last.is_empty() || !last.iter().all(u8::is_ascii_digit) {
+            return Ok(None);
+        }
+        let Ok(fd) = std::str::from_utf8(last).unwrap_or("").parse::<i32>() else {
+            return Ok(None);
+        };
+        let Ok(Resolution::Path(r)) = resolve::resolve(view, dirfd, dir, true) else {
+            return Ok(None);
+        };
+        let parts: Vec<&[u8]> = r
+            .path
+            .as_os_str()
+            .as_bytes()
+            .split(|&b| b == b'/')
+            .skip(1)
+            .collect();
+        let num = |b: &[u8]| std::str::from_utf8(b).ok()?.parse::<Pid>().ok();
+        let tid = match parts.as_slice() {
+            [b"proc", p, b"fd"] => num(p),
+            [b"proc", _, b"task", t, b"fd"] => num(t),
+            _ => None,
+        };
+        let Some(tid) = tid else {
+            return Ok(None);
+        };
+        if !mem.is_jailed(tid) {
+            return Err(Refusal {
+                errno: libc::EACCES,
+                what: format!(
+                    "{}/{fd}: a descriptor of a process outside the jail",
+                    r.path.display()
+                ),
+                logged: true,
+            });
+        }
+        Ok(Some((tid, fd)))
+    }
+
+    /// The anchored path of descriptor `link` (a jailed thread's fd):
+    /// ujail's copy of it is judged for `op` (`None`: as a link source) and
+    /// the kernel follows the mirror's link to the copy, so a sibling's
+    /// `dup2` onto the fd number after the check changes nothing. Placed in
+    /// the scratch area; its address.
+    fn anchor_fd_link(
+        &mut self,
+        call: &Call,
+        link: (Pid, i32),
+        op: Option<PathOp>,
+        mode: Mode,
+        mem: &mut dyn Memory,
+    ) -> Result<u64, Refusal> {
+        let (copy, anchored) = match mode {
+            // The program cannot follow the mirror's links: the thread's own
+            // link, judged as before (its process is jailed).
+            Mode::Plain => {
+                let view = self.view(call);
+                let res = resolve::resolve_fd(&view, link.1).map_err(|e| Refusal {
+                    errno: e.errno(),
+                    what: format!("fd {}: {e}", link.1),
+                    logged: false,
+                })?;
+                match op {
+                    None => self.judge_link_source(&res)?,
+                    Some(op) => self.judge(&res, op, mem)?,
+                }
+                let plain = format!("/proc/{}/fd/{}", link.0, link.1).into_bytes();
+                return place_cstr(mem, &plain);
+            }
+            _ => self.copy_fd(link, mode)?,
+        };
+        let res = self.held_object(copy, link.1)?;
+        match op {
+            None => self.judge_link_source(&res)?,
+            Some(op) => self.judge(&res, op, mem)?,
+        }
+        place_cstr(mem, &anchored)
+    }
+
+    /// ujail's copy of descriptor `link` and its anchored path, or the
+    /// refusal of `mode`.
+    fn copy_fd(&mut self, link: (Pid, i32), mode: Mode) -> Result<(i32, Vec<u8>), Refusal> {
+        if let Mode::Refuse(errno) = mode {
+            return Err(cannot_anchor(errno));
+        }
+        let (tid, fd) = link;
+        let tgid = self
+            .tgids
+            .get(&tid)
+            .copied()
+            .unwrap_or_else(|| read_tgid(tid).unwrap_or(tid));
+        self.anchors
+            .tracee_fd(tid, tgid, fd, &mut self.anchoring)
+            .map_err(|e| Refusal {
+                errno: if e.raw_os_error() == Some(libc::EBADF) {
+                    libc::ENOENT
+                } else {
+                    libc::EACCES
+                },
+                what: format!("/proc/{tid}/fd/{fd}: {e}"),
+                logged: false,
+            })
+    }
+
+    /// An open of a descriptor's magic link: rewritten to `openat2` of the
+    /// anchored path of ujail's copy, judged for the open's access.
+    #[allow(clippy::too_many_arguments)]
+    fn open_fd_link(
+        &mut self,
+        call: &Call,
+        view: &View,
+        dirfd: Option<i32>,
+        bytes: &[u8],
+        flags: u64,
+        mode: u64,
+        resolve: u64,
+        mem: &mut dyn Memory,
+    ) -> Checked {
+        let Some(link) = self.fd_link(view, dirfd, bytes, mem)? else {
+            return Ok(None);
+        };
+        let anchor_mode = self.anchors.mode(call.pid);
+        if anchor_mode == Mode::Plain {
+            // Judged the old way (the pid is jailed).
+            return Ok(None);
+        }
+        if resolve & RESOLVE_NO_SYMLINKS != 0 {
+            return Err(Refusal {
+                errno: libc::ELOOP,
+                what: "a magic link with RESOLVE_NO_SYMLINKS".into(),
+                logged: false,
+            });
+        }
+        let (copy, anchored) = self.copy_fd(link, anchor_mode)?;
+        let res = self.held_object(copy, link.1)?;
+        let op = match &res {
+            Resolution::Path(r) => open_effective_op(flags, r.exists),
+            Resolution::Anon(_) => classify::open_op(flags),
+        };
+        self.judge(&res, op, mem)?;
+        // The kernel follows the mirror's magic link: no RESOLVE_NO_SYMLINKS.
+        let link = Resolution::Anon(String::new());
+        self.openat2(call, &link, &anchored, flags, mode, resolve, mem)
     }
 
     /// A call on the object its dirfd names (`fchownat(fd, "",
@@ -583,19 +796,9 @@ impl<H: Handler> FsPolicy<H> {
                     what: format!("fd {fd}: {e}"),
                     logged: false,
                 })?;
-            let tracer = self.anchors.tracer();
-            let own = View {
-                pid: tracer,
-                tgid: tracer,
-            };
-            let res = resolve::resolve_fd(&own, copy).map_err(|e| Refusal {
-                errno: libc::EBADF,
-                what: format!("fd {fd}: {e}"),
-                logged: false,
-            })?;
-            (res, anchored)
+            (self.held_object(copy, fd)?, anchored)
         };
-        if matches!(call.name, Some("link" | "linkat")) && pa.op == PathOp::Write {
+        if is_link_source(call, pa) {
             self.judge_link_source(&res)?;
         } else {
             self.judge(&res, pa.op, mem)?;
@@ -653,6 +856,16 @@ impl<H: Handler> FsPolicy<H> {
         let view = self.view(call);
         let bytes = self.read_path(mem, call.args[usize::from(path)])?;
         let dirfd = dirfd.map(|d| fd_arg(call.abi, call.args[usize::from(d)]));
+        let mode = if flags & (O_CREAT | O_TMPFILE_BIT) != 0 {
+            call.args[mode_arg] & 0o7777
+        } else {
+            0
+        };
+        if open_follows_last(flags) {
+            if let Some(r) = self.open_fd_link(call, &view, dirfd, &bytes, flags, mode, 0, mem)? {
+                return Ok(Some(r));
+            }
+        }
         let res =
             resolve::resolve(&view, dirfd, &bytes, open_follows_last(flags)).map_err(|e| {
                 Refusal {
@@ -666,13 +879,8 @@ impl<H: Handler> FsPolicy<H> {
             Resolution::Anon(_) => classify::open_op(flags),
         };
         self.judge(&res, op, mem)?;
-        let mode = if flags & (O_CREAT | O_TMPFILE_BIT) != 0 {
-            call.args[mode_arg] & 0o7777
-        } else {
-            0
-        };
         let bytes = match &res {
-            Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
+            Resolution::Anon(_) => jailed_link(mem, anon_link_path(&view, dirfd, &bytes)?)?,
             Resolution::Path(_) => bytes,
         };
         self.openat2(call, &res, &bytes, flags, mode, 0, mem)
@@ -697,9 +905,22 @@ impl<H: Handler> FsPolicy<H> {
             Resolution::Path(r) if !r.is_symlink => {
                 (r.path.as_os_str().as_bytes(), resolve | RESOLVE_NO_SYMLINKS)
             }
+            Resolution::Path(r) if open_follows_last(flags) => {
+                // A symlink object of a magic link, which the kernel would
+                // refuse to open (ELOOP); the checked path would follow it.
+                return Err(Refusal {
+                    errno: libc::ELOOP,
+                    what: format!(
+                        "{}: a symlink reached through a magic link",
+                        r.path.display()
+                    ),
+                    logged: false,
+                });
+            }
             Resolution::Path(r) => (r.path.as_os_str().as_bytes(), resolve),
-            // A magic link (/proc/self/fd/N to a pipe): the kernel must
-            // follow it; `original` is the link's absolute path.
+            // A magic link other than a descriptor's (/proc/self/ns/net):
+            // the kernel must follow it; `original` is the link's absolute
+            // path, of a jailed process.
             Resolution::Anon(_) => (original, resolve),
         };
         let path = place_cstr(mem, path)?;
@@ -761,6 +982,14 @@ impl<H: Handler> FsPolicy<H> {
         let view = self.view(call);
         let bytes = self.read_path(mem, call.args[1])?;
         let dirfd = Some(fd_arg(call.abi, call.args[0]));
+        if how.follows_last() && how.resolve & RESOLVE_NO_MAGICLINKS == 0 {
+            let (flags, mode, resolve) = (how.flags, how.mode, how.resolve);
+            if let Some(r) =
+                self.open_fd_link(call, &view, dirfd, &bytes, flags, mode, resolve, mem)?
+            {
+                return Ok(Some(r));
+            }
+        }
         let res =
             resolve::resolve(&view, dirfd, &bytes, how.follows_last()).map_err(|e| Refusal {
                 errno: e.errno(),
@@ -773,7 +1002,7 @@ impl<H: Handler> FsPolicy<H> {
         };
         self.judge(&res, op, mem)?;
         let bytes = match &res {
-            Resolution::Anon(_) => anon_link_path(&view, dirfd, &bytes)?,
+            Resolution::Anon(_) => jailed_link(mem, anon_link_path(&view, dirfd, &bytes)?)?,
             Resolution::Path(_) => bytes,
         };
         self.openat2(call, &res, &bytes, how.flags, how.mode, how.resolve, mem)
@@ -785,8 +1014,12 @@ impl<H: Handler> FsPolicy<H> {
         };
         let view = self.view(call);
         let fd = fd_arg(call.abi, call.args[usize::from(fd_idx)]);
-        if op == PathOp::SetAttr && self.anchors.usable(call.pid) {
-            return self.anchor_fd_call(call, name, fd, mem);
+        if op == PathOp::SetAttr {
+            match self.anchors.mode(call.pid) {
+                Mode::Anchor => return self.anchor_fd_call(call, name, fd, mem),
+                Mode::Refuse(errno) => return Err(cannot_anchor(errno)),
+                Mode::Plain => {}
+            }
         }
         // What the fd names cannot be judged: refuse (the kernel's answer for
         // a bad fd, and fail closed for one the tracer cannot see).
@@ -818,16 +1051,15 @@ impl<H: Handler> FsPolicy<H> {
                 what: format!("fd {fd}: {e}"),
                 logged: false,
             })?;
-        let tracer = self.anchors.tracer();
-        let own = View {
-            pid: tracer,
-            tgid: tracer,
-        };
-        let res = resolve::resolve_fd(&own, copy).map_err(|e| Refusal {
-            errno: libc::EBADF,
-            what: format!("fd {fd}: {e}"),
-            logged: false,
-        })?;
+        if sys_flags(copy) & libc::O_PATH != 0 {
+            // The kernel's answer for fchmod & co. on an O_PATH descriptor.
+            return Err(Refusal {
+                errno: libc::EBADF,
+                what: format!("fd {fd}: O_PATH"),
+                logged: false,
+            });
+        }
+        let res = self.held_object(copy, fd)?;
         self.judge(&res, PathOp::SetAttr, &NoMemory)?;
         let a = call.args;
         let at_fdcwd = ujail_regs::regs::truncate(call.abi, AT_FDCWD.cast_unsigned());
@@ -1043,7 +1275,9 @@ impl ProcessView for View {
     }
     fn fd_path(&self, fd: i32) -> io::Result<FdTarget> {
         let target = std::fs::read_link(format!("/proc/{}/fd/{fd}", self.pid))?;
-        Ok(if target.is_absolute() {
+        // A memfd reads as "/memfd:NAME (deleted)": no filesystem path.
+        let memfd = target.as_os_str().as_bytes().starts_with(b"/memfd:");
+        Ok(if target.is_absolute() && !memfd {
             FdTarget::Path(target)
         } else {
             FdTarget::Anon(target.to_string_lossy().into_owned())
@@ -1199,6 +1433,44 @@ fn mem_refusal(e: &MemError) -> Refusal {
             logged: true,
         },
     }
+}
+
+/// `link`/`linkat`'s existing file (judged by
+/// [`FsPolicy::judge_link_source`]).
+fn is_link_source(call: &Call, pa: &PathArg) -> bool {
+    matches!(call.name, Some("link" | "linkat")) && pa.op == PathOp::Write
+}
+
+/// A magic link to an object without a path must be one of a jailed
+/// process (`/proc/<outside pid>/fd/0` would hand out its pipe).
+fn jailed_link(mem: &dyn Memory, link: Vec<u8>) -> Result<Vec<u8>, Refusal> {
+    let path = Path::new(std::ffi::OsStr::from_bytes(&link));
+    match proc_pid(path) {
+        Some(p) if mem.is_jailed(p) => Ok(link),
+        _ => Err(Refusal {
+            errno: libc::EACCES,
+            what: format!(
+                "{}: a magic link of a process outside the jail",
+                path.display()
+            ),
+            logged: true,
+        }),
+    }
+}
+
+/// A thread whose credentials do not let it follow the mirror's links, and
+/// that holds capabilities (or whose credentials cannot be read).
+fn cannot_anchor(errno: i32) -> Refusal {
+    Refusal {
+        errno,
+        what: "cannot anchor the path: the thread's credentials differ from ujail's and it holds capabilities (or they cannot be read)".into(),
+        logged: true,
+    }
+}
+
+/// The open flags of ujail's fd `fd` (0 if unknown).
+fn sys_flags(fd: i32) -> i32 {
+    crate::sys::fd_flags(fd).unwrap_or(0)
 }
 
 /// The tracer could not anchor the checked path `r`: the call fails with

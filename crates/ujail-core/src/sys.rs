@@ -677,3 +677,30 @@ pub(crate) fn end_fd_mirror(pid: pid_t) {
         libc::kill(pid, libc::SIGKILL);
     }
 }
+
+/// The open flags (`F_GETFL`) of the tracer's fd `fd`.
+pub(crate) fn fd_flags(fd: c_int) -> io::Result<c_int> {
+    // SAFETY: F_GETFL on an fd number has no memory effects.
+    let r = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(r)
+}
+
+/// Raise ujail's soft limit on open files to its hard limit (it holds an
+/// fd per anchored call in flight). Called once the program is started, so
+/// the program keeps the limits it was given.
+pub(crate) fn raise_nofile_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit the kernel fills, then reads.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}

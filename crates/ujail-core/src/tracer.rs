@@ -440,6 +440,9 @@ impl<H: Handler> Tracer<H> {
 
     /// Run until every tracee is gone; return how the root program ended.
     pub fn run(&mut self) -> Result<Outcome, Error> {
+        // ujail holds fds for calls in flight (anchored paths); the program,
+        // started already, keeps the limit it was given.
+        sys::raise_nofile_limit();
         let first = ThreadState::Emu.resume_request(self.engine);
         sys::resume(first, self.root, 0).map_err(|e| Error::new("ptrace resume", self.root, e))?;
         loop {

@@ -93,6 +93,21 @@ pub fn run(args: &[OsString]) -> Res {
             let target = sys::readlink(&a[0]).map_err(fail)?;
             say(&String::from_utf8_lossy(&target))
         }
+        "opath-chmod" => {
+            // chmod through /proc/self/fd/N of an O_PATH|O_NOFOLLOW fd of
+            // LINK (a symlink): the kernel acts on the symlink itself.
+            let a = want(2)?;
+            let mode = a[1]
+                .to_str()
+                .ok()
+                .and_then(|m| libc::mode_t::from_str_radix(m, 8).ok())
+                .ok_or_else(|| Fail::Usage(format!("bad octal mode {:?}", a[1])))?;
+            let fd = sys::open(&a[0], libc::O_PATH | libc::O_NOFOLLOW, 0).map_err(fail)?;
+            let link = CString::new(format!("/proc/self/fd/{fd}"))
+                .map_err(|_| Fail::Usage("fd link".into()))?;
+            sys::chmod(&link, mode).map_err(fail)?;
+            say("opath-chmod ok")
+        }
         "chmod" => {
             let a = want(2)?;
             let mode = a[1]

@@ -48,7 +48,8 @@ usage: ujail-guest <cmd> [args]
       rename A B | link A B | symlink TARGET LINK | readlink PATH
       chmod PATH OCTAL | chdir-read DIR REL | openat-read DIR REL
       exec PATH ARGS... | truncate PATH LEN | utimes PATH
-      mirror PATH (stat PATH, then find ujail's fd mirror in the checked
+      opath-chmod LINK OCTAL (chmod of /proc/self/fd/N, N an O_PATH fd of
+      the symlink LINK) | mirror PATH (stat PATH, then find ujail's fd mirror in the checked
       copies: \"mirror fd/0: TARGET\" or \"mirror fd/0: strerror\")
   raw NR [A0..A5] one raw system call with the native instruction; arguments
                   are decimal, -decimal, 0xhex, `buf` (a zeroed 1 KiB buffer),
@@ -70,6 +71,10 @@ usage: ujail-guest <cmd> [args]
                   while another thread dup2s an fd of RW and one of RO over
                   it; prints \"leaked K allowed A failed F eloop E\" (K: RO
                   got the mode or the times)
+  race-reopen RO N  open /proc/self/fd/K for writing N times while another
+                  thread dup2s a pipe and a read-only fd of RO over K in
+                  turn; prints \"leaked K allowed A failed F eloop E\" (K:
+                  the open got RO for writing, A: it got the pipe)
   net OP ARGS...  socket calls (libc unless noted). HOST: numeric IPv4 or IPv6
                   address; it picks the family (AF_INET6 for any IPv6 form,
                   ::ffff:a.b.c.d too). Prints the lines shown, exit 0, or
@@ -206,6 +211,7 @@ fn run(args: &[OsString]) -> Res {
         "raw" if (1..=7).contains(&rest.len()) => raw::run(rest),
         "raw" => Err(Fail::Usage("`raw` takes NR [A0..A5]".into())),
         "race-mem" => argc(3).and_then(|()| race::mem(&rest[0], &rest[1], number(&rest[2])?)),
+        "race-reopen" => argc(2).and_then(|()| race::reopen(&rest[0], number(&rest[1])?)),
         "race-fd" if rest.len() == 4 => race::fd(
             &rest[0],
             &rest[1],

@@ -23,6 +23,12 @@
 //!   fooled into changing RO (a leak: after a successful call RO has the
 //!   mode, or the time).
 //!
+//! * `race-reopen RO N`: the racing thread opens `/proc/self/fd/K` for
+//!   writing N times while a second thread `dup2`s a pipe and a read-only
+//!   fd of RO over K in turn. A jail that judges what K is at the check (a
+//!   pipe) and lets the kernel follow the link again reopens RO for writing
+//!   (a leak).
+//!
 //! All print `leaked K allowed A failed F eloop E`: K opens read content
 //! other than the allowed file's (read once before the race starts), A read
 //! the allowed file, F failed, E of them with ELOOP.
@@ -259,5 +265,59 @@ pub fn fd(rw: &OsString, ro: &OsString, n: u64, call: &str) -> Res {
         Ok(Ok(())) => tally.report(),
         Ok(Err(msg)) => Err(Fail::Status(1, format!("race-fd: {msg}"))),
         Err(_) => Err(Fail::Status(1, "race-fd: flipper panicked".into())),
+    }
+}
+
+/// `race-reopen RO N`.
+pub fn reopen(ro: &OsString, n: u64) -> Res {
+    let ro_fd = sys::open_rdonly(&cstring(ro)?)
+        .map_err(|e| Fail::Status(1, format!("race-reopen: open RO: {}", errmsg(&e))))?;
+    let ro_ino = sys::fstat_ino_mode(ro_fd)
+        .map_err(|e| Fail::Status(1, format!("race-reopen: fstat RO: {}", errmsg(&e))))?
+        .0;
+    let (pipe_rd, _pipe_wr) =
+        sys::pipe().map_err(|e| Fail::Status(1, format!("race-reopen: pipe: {}", errmsg(&e))))?;
+    let k = 100;
+    sys::dup2(pipe_rd, k)
+        .map_err(|e| Fail::Status(1, format!("race-reopen: dup2: {}", errmsg(&e))))?;
+    let link =
+        CString::new(format!("/proc/self/fd/{k}")).map_err(|_| Fail::Usage("link".into()))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let stop = Arc::clone(&stop);
+        let started = Arc::clone(&started);
+        std::thread::spawn(move || -> Result<(), String> {
+            while !stop.load(Ordering::Relaxed) {
+                for from in [ro_fd, pipe_rd] {
+                    sys::dup2(from, k).map_err(|e| format!("dup2: {}", errmsg(&e)))?;
+                }
+                started.store(true, Ordering::Relaxed);
+            }
+            Ok(())
+        })
+    };
+    wait_for(&started, &flipper);
+    let mut tally = Tally::default();
+    for _ in 0..n {
+        let got = sys::open(&link, libc::O_WRONLY | libc::O_NONBLOCK, 0).and_then(|fd| {
+            let ino = sys::fstat_ino_mode(fd).map(|(ino, _)| ino);
+            let _ = sys::close(fd);
+            ino
+        });
+        let got = got.map(|ino| {
+            if ino == ro_ino {
+                String::new()
+            } else {
+                "ok".into()
+            }
+        });
+        tally.count(got, "ok");
+    }
+    stop.store(true, Ordering::Relaxed);
+    match flipper.join() {
+        Ok(Ok(())) => tally.report(),
+        Ok(Err(msg)) => Err(Fail::Status(1, format!("race-reopen: {msg}"))),
+        Err(_) => Err(Fail::Status(1, "race-reopen: flipper panicked".into())),
     }
 }

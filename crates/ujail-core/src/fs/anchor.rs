@@ -66,14 +66,30 @@ impl Anchors {
         }
     }
 
-    /// Can thread `pid` follow the tracer's fd links? Without privilege
-    /// (uid not 0) the tracee cannot have changed its ids: yes. A root
-    /// tracer reads the thread's filesystem ids.
-    pub(super) fn usable(&self, pid: Pid) -> bool {
-        match self.ids {
-            None => false,
-            Some((uid, _)) if uid != 0 => true,
-            Some((uid, gid)) => fs_ids(pid) == Some((uid, gid)),
+    /// How thread `pid`'s checked paths reach the kernel. It can follow the
+    /// mirror's fd links when its filesystem ids are ujail's, or it has
+    /// `CAP_SYS_PTRACE` (the kernel's `ptrace_may_access` in read mode).
+    /// Without privilege (ujail's uid not 0) the program cannot have
+    /// changed its ids. A program of a root-run jail that switched to
+    /// another user and kept no capability gets plain checked paths (not
+    /// race-free, documented); one that kept capabilities is refused, so
+    /// that changing its ids cannot turn anchoring off while it keeps the
+    /// power to use the race.
+    pub(super) fn mode(&self, pid: Pid) -> Mode {
+        let Some((uid, gid)) = self.ids else {
+            return Mode::Plain;
+        };
+        if uid != 0 {
+            return Mode::Anchor;
+        }
+        match creds(pid) {
+            Some(c) if (c.fsuid, c.fsgid) == (uid, gid) || c.cap_eff & CAP_SYS_PTRACE != 0 => {
+                Mode::Anchor
+            }
+            Some(c) if c.cap_eff == 0 => Mode::Plain,
+            Some(_) => Mode::Refuse(libc::EPERM),
+            // Unreadable (ujail out of fds?): fail closed.
+            None => Mode::Refuse(libc::EAGAIN),
         }
     }
 
@@ -180,20 +196,38 @@ impl Drop for Anchors {
     }
 }
 
-/// The filesystem uid and gid of thread `pid` (fourth fields of the
-/// `Uid:`/`Gid:` lines of its status).
-fn fs_ids(pid: Pid) -> Option<(u32, u32)> {
+/// How a thread's checked paths reach the kernel ([`Anchors::mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// Anchored paths.
+    Anchor,
+    /// The plain checked path.
+    Plain,
+    /// Neither: the call fails with this errno.
+    Refuse(i32),
+}
+
+/// `CAP_SYS_PTRACE` in a capability mask.
+const CAP_SYS_PTRACE: u64 = 1 << 19;
+
+/// What [`Anchors::mode`] needs of a thread's credentials.
+struct Creds {
+    fsuid: u32,
+    fsgid: u32,
+    cap_eff: u64,
+}
+
+/// Thread `pid`'s filesystem uid and gid (fourth fields of the `Uid:` and
+/// `Gid:` lines of its status) and effective capabilities.
+fn creds(pid: Pid) -> Option<Creds> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |key: &str| -> Option<u32> {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(key))?
-            .split_whitespace()
-            .nth(3)?
-            .parse()
-            .ok()
-    };
-    Some((field("Uid:")?, field("Gid:")?))
+    let line = |key: &str| status.lines().find_map(|l| l.strip_prefix(key));
+    let fs_id = |key: &str| -> Option<u32> { line(key)?.split_whitespace().nth(3)?.parse().ok() };
+    Some(Creds {
+        fsuid: fs_id("Uid:")?,
+        fsgid: fs_id("Gid:")?,
+        cap_eff: u64::from_str_radix(line("CapEff:")?.trim(), 16).ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -285,6 +319,6 @@ mod tests {
     fn own_thread_can_follow_anchors() {
         let a = Anchors::new();
         let me = i32::try_from(std::process::id()).unwrap();
-        assert!(a.usable(me));
+        assert_eq!(a.mode(me), Mode::Anchor);
     }
 }

@@ -347,21 +347,33 @@ impl<H: Handler> FsPolicy<H> {
         let canon: Vec<u8> = match res {
             Resolution::Path(r) => {
                 let canon = r.path.as_os_str().as_bytes().to_vec();
-                // Anchored (see the anchor module) where it fits in
-                // sun_path; a name too long for that gets the checked path.
-                match self.anchors.usable(call.pid) {
-                    true => {
+                // Anchored (see the anchor module); a name whose anchored
+                // form does not fit in sun_path is refused.
+                match self.anchors.mode(call.pid) {
+                    super::Mode::Anchor => {
                         let mut fds = Vec::new();
                         match self.anchors.anchor(&r, op != PathOp::Create, &mut fds) {
                             Ok(Some(a)) if a.len() < 108 => {
                                 self.anchoring.append(&mut fds);
                                 a
                             }
-                            Ok(_) => canon,
+                            Ok(Some(a)) => {
+                                return Err(Refusal {
+                                    errno: libc::ENAMETOOLONG,
+                                    what: format!(
+                                        "socket path {}: its anchored form {} is too long",
+                                        r.path.display(),
+                                        String::from_utf8_lossy(&a)
+                                    ),
+                                    logged: true,
+                                })
+                            }
+                            Ok(None) => canon,
                             Err(e) => return Err(super::anchor_refusal(&r, &e)),
                         }
                     }
-                    false => canon,
+                    super::Mode::Refuse(errno) => return Err(super::cannot_anchor(errno)),
+                    super::Mode::Plain => canon,
                 }
             }
             Resolution::Anon(_) => anon_link_path(&view, None, path)?,
