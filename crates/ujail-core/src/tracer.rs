@@ -147,11 +147,6 @@ enum After {
     /// a sibling's map call approved before the area existed cannot have
     /// removed it. Registers come back from these as for `Injected`.
     Sealing(NativeRegs, Scratch),
-    /// `sched_yield` injected in place of a call that must wait (a map
-    /// call while a scratch area is being made, or the making of one while
-    /// a map call runs): at its real exit every register comes back from
-    /// these, rewound, so that the tracee makes its call again.
-    Retry(NativeRegs),
 }
 
 /// `mseal` (Linux 6.10+), the same number for i386 and x86_64; newer than
@@ -380,15 +375,6 @@ pub struct Tracer<H> {
     /// Tasks whose memory another task may run meanwhile (threads, vfork,
     /// CLONE_VM): the `patch` engine never writes code there.
     shared_mm: HashSet<Pid>,
-    /// Whether `mseal` works here (`None` until the first scratch area is
-    /// sealed). Without it, map calls are followed to their exit, and
-    /// scratch areas are made only while none runs (see
-    /// [`Tracer::must_wait`]).
-    mseal_works: Option<bool>,
-    /// Threads making their scratch area (mmap, mseal, check).
-    making_scratch: HashSet<Pid>,
-    /// Threads waiting to make one until the map calls in flight end.
-    awaiting_scratch: HashSet<Pid>,
 }
 
 impl<H: Handler> Tracer<H> {
@@ -407,9 +393,6 @@ impl<H: Handler> Tracer<H> {
             engine,
             pin,
             shared_mm: HashSet::new(),
-            mseal_works: None,
-            making_scratch: HashSet::new(),
-            awaiting_scratch: HashSet::new(),
         }
     }
 
@@ -489,8 +472,6 @@ impl<H: Handler> Tracer<H> {
     }
 
     fn on_death(&mut self, pid: Pid, event: Event) {
-        self.making_scratch.remove(&pid);
-        self.awaiting_scratch.remove(&pid);
         if let Some(t) = self.threads.remove(&pid) {
             if let ThreadState::SkippedExit(a)
             | ThreadState::RealEntry(a)
@@ -671,10 +652,8 @@ impl<H: Handler> Tracer<H> {
                     // and is judged again.
                     let approved = approved.clone();
                     thread.state = ThreadState::Emu;
-                    if let After::RestoreArgs(own)
-                    | After::Injected(own)
-                    | After::Sealing(own, _)
-                    | After::Retry(own) = approved.after
+                    if let After::RestoreArgs(own) | After::Injected(own) | After::Sealing(own, _) =
+                        approved.after
                     {
                         Self::set_regs(pid, &rewound(own, approved.insn_len))?;
                     }
@@ -809,23 +788,13 @@ impl<H: Handler> Tracer<H> {
         let needs_scratch = call.name == Some("clone3") || self.handler.wants_scratch();
         let thread = self.thread(pid);
         if thread.scratch.is_none() && !thread.scratch_failed && needs_scratch {
-            if self.must_wait(pid, true) {
-                self.awaiting_scratch.insert(pid);
-                return self.inject_retry(pid, &call, insn_len);
-            }
-            self.awaiting_scratch.remove(&pid);
-            self.making_scratch.insert(pid);
             return self.inject_scratch(pid, &call, insn_len);
-        }
-        if touches_maps(&call) && self.must_wait(pid, false) {
-            return self.inject_retry(pid, &call, insn_len);
         }
         let verdict = self.judge(pid, &call);
         let root_exec = self.is_root_exec(&call);
         let seccomp = self.engine == Engine::Seccomp;
-        let follow_maps = self.follows_map_calls() && touches_maps(&call);
         match verdict {
-            Verdict::Forward if seccomp && !root_exec && !follow_maps => {
+            Verdict::Forward if seccomp && !root_exec => {
                 // Runs now, unwatched to its end: one stop in all.
                 self.thread(pid).state = ThreadState::Emu;
                 self.resume(pid, 0)
@@ -1105,75 +1074,6 @@ impl<H: Handler> Tracer<H> {
         hit.then_some(Verdict::Deny(libc::EPERM))
     }
 
-    /// Map calls are followed to their exit while `mseal` is not known to
-    /// work: a scratch area is then protected only by the guard on map
-    /// calls, which must know which ones are still running.
-    fn follows_map_calls(&self) -> bool {
-        self.mseal_works != Some(true)
-    }
-
-    /// Must thread `pid` wait before it goes on? For a thread about to make
-    /// its scratch area (`making`): while another thread's map call runs
-    /// (approved before the area exists, it could change it after the
-    /// tracer's check). For a map call: while another thread makes its
-    /// area or waits to. Only without a working `mseal`: a sealed area
-    /// cannot change after the check.
-    fn must_wait(&self, pid: Pid, making: bool) -> bool {
-        if !self.follows_map_calls() {
-            return false;
-        }
-        if making {
-            self.threads.iter().any(|(&p, t)| {
-                p != pid
-                    && match &t.state {
-                        ThreadState::SkippedExit(a)
-                        | ThreadState::RealEntry(a)
-                        | ThreadState::RealExit(a) => {
-                            matches!(a.after, After::Nothing | After::RestoreArgs(_))
-                                && touches_maps(&a.call)
-                        }
-                        _ => false,
-                    }
-            })
-        } else {
-            self.making_scratch
-                .iter()
-                .chain(&self.awaiting_scratch)
-                .any(|&p| p != pid)
-        }
-    }
-
-    /// Make thread `pid` run `sched_yield` instead of `call`, then issue
-    /// `call` again (see [`After::Retry`]).
-    fn inject_retry(&mut self, pid: Pid, call: &Call, insn_len: u8) -> Result<(), Error> {
-        let own = Self::get_regs(pid)?;
-        let Some(nr) = table::number(call.abi, "sched_yield") else {
-            return self.answer(pid, call.abi, -i64::from(libc::EAGAIN));
-        };
-        let mut regs = own;
-        regs.set_orig_nr(nr);
-        Self::set_regs(pid, &regs)?;
-        let injected = Call {
-            nr,
-            name: Some("sched_yield"),
-            initial_exec: false,
-            ..call.clone()
-        };
-        let approved = Approved {
-            call: injected,
-            insn_len,
-            report: false,
-            root_exec: false,
-            after: After::Retry(own),
-            patch: None,
-        };
-        self.thread(pid).state = match self.engine {
-            Engine::Sysemu | Engine::Patch => ThreadState::SkippedExit(approved),
-            Engine::Seccomp => ThreadState::RealExit(approved),
-        };
-        self.resume(pid, 0)
-    }
-
     fn any_scratch(&self) -> bool {
         self.threads.values().any(|t| t.scratch.is_some())
     }
@@ -1243,7 +1143,6 @@ impl<H: Handler> Tracer<H> {
                 && !approved.root_exec
                 && matches!(approved.after, After::Nothing)
                 && approved.patch.is_none()
-                && !(self.follows_map_calls() && touches_maps(&approved.call))
             {
                 // Nothing to see or restore at the exit: resume with
                 // PTRACE_SYSEMU. The kernel decided at this entry (without
@@ -1365,7 +1264,6 @@ impl<H: Handler> Tracer<H> {
                         );
                     }
                     _ => {
-                        self.making_scratch.remove(&pid);
                         self.thread(pid).scratch_failed = true;
                         self.errors.push(format!(
                             "tracee {pid}: cannot map its scratch area ({}); calls needing it are refused",
@@ -1375,16 +1273,7 @@ impl<H: Handler> Tracer<H> {
                 }
                 return self.on_emu_entry_again(pid, *own, approved.insn_len);
             }
-            After::Retry(own) => {
-                return self.on_emu_entry_again(pid, *own, approved.insn_len);
-            }
             After::Sealing(own, scratch) => {
-                self.making_scratch.remove(&pid);
-                if ret == 0 {
-                    self.mseal_works = Some(true);
-                } else if ret == -i64::from(libc::ENOSYS) || ret == -i64::from(libc::EINVAL) {
-                    self.mseal_works = Some(false);
-                }
                 let thread = self.thread(pid);
                 let sealed_or_none =
                     ret == 0 || ret == -i64::from(libc::ENOSYS) || ret == -i64::from(libc::EINVAL);
@@ -1462,20 +1351,6 @@ pub fn watch<H: Handler>(handler: &H, abi: Abi, nr: u64) -> Watch {
         Watch::Errno(e) => Watch::Errno(e),
         _ if tracer_needs => Watch::Trace,
         w => w,
-    }
-}
-
-/// Could `call` change an existing mapping (what [`Tracer::guard_scratch`]
-/// judges)? `mmap`/`mmap2` only at a fixed address.
-fn touches_maps(call: &Call) -> bool {
-    let Some(name) = call.name else {
-        return false;
-    };
-    match name {
-        // i386 old_mmap keeps its arguments in memory: assume it does.
-        "mmap" if call.abi == Abi::I386 => true,
-        "mmap" | "mmap2" => call.args[3] & (0x10 | 0x10_0000) != 0,
-        _ => SCRATCH_GUARDED.contains(&name),
     }
 }
 
