@@ -12,7 +12,7 @@
 //!
 //! Options: `--shell` (boot to a busybox shell instead, see vm/README.md),
 //! `--smp N` (CPUs, default 2), `--test-threads N` (libtest's, default 2),
-//! `--timeout SECS` (the VM run, default 1800), `--skip-lint` (accepted and
+//! `--timeout SECS` (the VM run, default 3600), `--skip-lint` (accepted and
 //! ignored: `cargo xtask test` passes its options on), `-- ARGS` (to every
 //! test binary, e.g. a name filter). `UJAIL_VM_ACCEL=kvm|tcg` forces the
 //! accelerator.
@@ -39,7 +39,7 @@ usage: cargo xtask test-vm [--shell] [--smp N] [--test-threads N] [--timeout SEC
   --shell           boot the image to a busybox shell on the console instead
   --smp N           CPUs of the VM (default 2)
   --test-threads N  libtest threads in the VM (default 2)
-  --timeout SECS    limit of the VM run (default 1800)
+  --timeout SECS    limit of the VM run (default 3600)
   -- TEST-ARGS      passed to every test binary (e.g. a test name filter)
 env: UJAIL_VM_ACCEL=kvm|tcg|auto (default auto: KVM if a probe boot works)
 see vm/README.md
@@ -60,7 +60,7 @@ fn parse(args: &[String]) -> Result<Options> {
         shell: false,
         smp: 2,
         test_threads: 2,
-        timeout: Duration::from_secs(1800),
+        timeout: Duration::from_secs(3600),
         test_args: Vec::new(),
     };
     let mut it = args.iter();

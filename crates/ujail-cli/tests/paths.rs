@@ -36,11 +36,11 @@ const RACE_WATCHDOG: u64 = 600;
 const RACE_MEM_N: u32 = 5000;
 const RACE_DIR_N: u32 = 2000;
 /// Iterations of the races against anchored calls (`race-dir` with another
-/// call than open, `race-fd`, `race-reopen`): 2000 on the host, 1000 in the
+/// call than open, `race-fd`, `race-reopen`): 2000 on the host, 500 in the
 /// VM, where TCG makes every traced call slow and they run for each engine.
 fn race_anchor_n() -> u32 {
     if common::in_vm() {
-        1000
+        500
     } else {
         RACE_DIR_N
     }
