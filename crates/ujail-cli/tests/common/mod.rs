@@ -126,9 +126,18 @@ pub fn run_with_input(cmd: &mut Command, secs: u64, input: Option<&[u8]>) -> Out
     })
     .stdout(Stdio::piped())
     .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {line}: {e}"));
+    // A program the test just wrote can be "busy" for a moment: another
+    // test thread's fork may still hold the write fd until its exec.
+    let mut tries = 0;
+    let mut child = loop {
+        match cmd.spawn() {
+            Err(e) if e.raw_os_error() == Some(26 /* ETXTBSY */) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            r => break r.unwrap_or_else(|e| panic!("cannot start {line}: {e}")),
+        }
+    };
     let deadline = Instant::now() + Duration::from_secs(secs);
 
     // Readers and the stdin writer run in threads so a full pipe never
