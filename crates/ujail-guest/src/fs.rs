@@ -8,6 +8,14 @@ use std::ffi::{CString, OsString};
 
 use crate::{cstring, errmsg, say, sys, Fail, Res};
 
+/// An octal file mode argument.
+fn octal(arg: &CString) -> Result<libc::mode_t, Fail> {
+    arg.to_str()
+        .ok()
+        .and_then(|m| libc::mode_t::from_str_radix(m, 8).ok())
+        .ok_or_else(|| Fail::Usage(format!("bad octal mode {arg:?}")))
+}
+
 /// Runs `fs OP ARGS...` (`args[0]` is OP).
 pub fn run(args: &[OsString]) -> Res {
     let op = args[0].to_string_lossy().into_owned();
@@ -88,6 +96,20 @@ pub fn run(args: &[OsString]) -> Res {
                 Err(e) => say(&format!("mirror fd/0: {}", errmsg(&e))),
             }
         }
+        "drop-stat" => {
+            // stat PATH, switch all ids to ID (dropping root's
+            // capabilities), stat PATH again: the jail must see the switch.
+            let a = want(2)?;
+            let id: libc::uid_t = a[0]
+                .to_str()
+                .ok()
+                .and_then(|i| i.parse().ok())
+                .ok_or_else(|| Fail::Usage(format!("bad id {:?}", a[0])))?;
+            let before = sys::stat_kind(&a[1], false).map_err(fail)?;
+            sys::set_all_ids(id).map_err(fail)?;
+            let after = sys::stat_kind(&a[1], false).map_err(fail)?;
+            say(&format!("drop-stat ok {before} {after}"))
+        }
         "readlink" => {
             let a = want(1)?;
             let target = sys::readlink(&a[0]).map_err(fail)?;
@@ -97,11 +119,7 @@ pub fn run(args: &[OsString]) -> Res {
             // chmod through /proc/self/fd/N of an O_PATH|O_NOFOLLOW fd of
             // LINK (a symlink): the kernel acts on the symlink itself.
             let a = want(2)?;
-            let mode = a[1]
-                .to_str()
-                .ok()
-                .and_then(|m| libc::mode_t::from_str_radix(m, 8).ok())
-                .ok_or_else(|| Fail::Usage(format!("bad octal mode {:?}", a[1])))?;
+            let mode = octal(&a[1])?;
             let fd = sys::open(&a[0], libc::O_PATH | libc::O_NOFOLLOW, 0).map_err(fail)?;
             let link = CString::new(format!("/proc/self/fd/{fd}"))
                 .map_err(|_| Fail::Usage("fd link".into()))?;
@@ -110,11 +128,7 @@ pub fn run(args: &[OsString]) -> Res {
         }
         "chmod" => {
             let a = want(2)?;
-            let mode = a[1]
-                .to_str()
-                .ok()
-                .and_then(|m| libc::mode_t::from_str_radix(m, 8).ok())
-                .ok_or_else(|| Fail::Usage(format!("bad octal mode {:?}", a[1])))?;
+            let mode = octal(&a[1])?;
             sys::chmod(&a[0], mode).map_err(fail)?;
             say("chmod ok")
         }

@@ -51,6 +51,8 @@ usage: ujail-guest <cmd> [args]
       opath-chmod LINK OCTAL (chmod of /proc/self/fd/N, N an O_PATH fd of
       the symlink LINK) | mirror PATH (stat PATH, then find ujail's fd mirror in the checked
       copies: \"mirror fd/0: TARGET\" or \"mirror fd/0: strerror\")
+      drop-stat ID PATH (stat PATH, setresgid/setresuid all to ID, stat
+      PATH again: \"drop-stat ok KIND KIND\")
   raw NR [A0..A5] one raw system call with the native instruction; arguments
                   are decimal, -decimal, 0xhex, `buf` (a zeroed 1 KiB buffer),
                   `pid` or `ppid` (getpid/getppid); prints \"ret N\" or

@@ -29,6 +29,14 @@
 //!   pipe) and lets the kernel follow the link again reopens RO for writing
 //!   (a leak).
 //!
+//! The second thread holds each state for a random time: none half the
+//! time, else a busy loop of 2^0 to 2^20 steps (log-uniform). Flips then
+//! land inside the jail's check at any machine speed (the host, or TCG),
+//! and some states last longer than a whole traced call, so every run also
+//! sees the allowed outcome. Without holds a traced flipper can keep pace
+//! with the racing thread so that, under TCG, no call ever saw the allowed
+//! state.
+//!
 //! All print `leaked K allowed A failed F eloop E`: K opens read content
 //! other than the allowed file's (read once before the race starts), A read
 //! the allowed file, F failed, E of them with ELOOP.
@@ -82,12 +90,92 @@ fn content(path: &CString, what: &str) -> Result<String, Fail> {
     first_line(fd).map_err(|e| Fail::Status(1, format!("{what}: {}", errmsg(&e))))
 }
 
-/// Waits until the flipping thread has done one full round (a thread may
-/// take longer to start than the N opens take).
-fn wait_for<T>(started: &AtomicBool, flipper: &std::thread::JoinHandle<T>) {
-    while !started.load(Ordering::Relaxed) && !flipper.is_finished() {
-        std::thread::yield_now();
+/// The second thread of a race: calls `flip(k)` for k = 0..round, round
+/// after round until stopped, holding each state a random time (module
+/// doc).
+struct Flipper {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Result<(), String>>,
+}
+
+/// A xorshift64 generator: the holds need no more (and no syscalls).
+struct Holds(u64);
+
+impl Holds {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
+
+    /// No hold half the time, else a busy loop of 2^0..=2^20 steps.
+    fn hold(&mut self) {
+        let r = self.next();
+        if r & 1 == 0 {
+            return;
+        }
+        let steps = 1u64 << ((r >> 1) % 21);
+        let mut x = 0u64;
+        for i in 0..steps {
+            x = std::hint::black_box(x.wrapping_add(i));
+        }
+        std::hint::black_box(x);
+    }
+}
+
+impl Flipper {
+    /// Starts the thread; returns once it has made one round (a thread may
+    /// take longer to start than the N calls take).
+    fn start(
+        round: u64,
+        mut flip: impl FnMut(u64) -> Result<(), String> + Send + 'static,
+    ) -> Flipper {
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            let started = Arc::clone(&started);
+            std::thread::spawn(move || -> Result<(), String> {
+                let mut holds = Holds(0x9e37_79b9_7f4a_7c15);
+                // Whole rounds only: the last one leaves things as found.
+                while !stop.load(Ordering::Relaxed) {
+                    for k in 0..round {
+                        flip(k)?;
+                        holds.hold();
+                    }
+                    started.store(true, Ordering::Relaxed);
+                }
+                Ok(())
+            })
+        };
+        while !started.load(Ordering::Relaxed) && !thread.is_finished() {
+            std::thread::yield_now();
+        }
+        Flipper { stop, thread }
+    }
+
+    /// Stops the thread; its error, if it had one.
+    fn finish(self, what: &str) -> Res {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(msg)) => Err(Fail::Status(1, format!("{what}: {msg}"))),
+            Err(_) => Err(Fail::Status(1, format!("{what}: flipper panicked"))),
+        }
+    }
+}
+
+/// `st_ino` of a stat buffer.
+#[allow(clippy::useless_conversion)]
+fn ino(st: &libc::stat) -> u64 {
+    u64::from(st.st_ino)
+}
+
+/// `st_mtime` of a stat buffer.
+#[allow(clippy::useless_conversion)]
+fn mtime(st: &libc::stat) -> i64 {
+    i64::from(st.st_mtime)
 }
 
 /// `race-mem ALLOWED SECRET N`.
@@ -111,7 +199,9 @@ pub fn mem(allowed: &OsString, secret: &OsString, n: u64) -> Res {
             }
         })
     };
-    wait_for(&started, &flipper);
+    while !started.load(Ordering::Relaxed) && !flipper.is_finished() {
+        std::thread::yield_now();
+    }
     let mut tally = Tally::default();
     for _ in 0..n {
         tally.count(sys::race_open().and_then(first_line), &want);
@@ -132,13 +222,13 @@ fn join(dir: &OsString, name: &str) -> Result<CString, Fail> {
 }
 
 /// One call of `race-dir` on `path`: `Ok(true)` when it reached `file`
-/// (the allowed file, open on `fd` with inode `ino`), `Ok(false)` when it
+/// (the allowed file, open on `fd` with inode `file_ino`), `Ok(false)` when it
 /// reached something else.
 fn race_call(
     call: &str,
     path: &CString,
     fd: libc::c_int,
-    ino: u64,
+    file_ino: u64,
     i: u64,
     want: &str,
 ) -> std::io::Result<bool> {
@@ -147,11 +237,11 @@ fn race_call(
             let got = sys::open(path, libc::O_RDONLY, 0).and_then(first_line)?;
             Ok(got == want)
         }
-        "stat" | "lstat" => Ok(sys::stat_ino_mode(path, call == "lstat")?.0 == ino),
+        "stat" | "lstat" => Ok(ino(&sys::stat(path, call == "lstat")?) == file_ino),
         _ => {
             let mode = if i.is_multiple_of(2) { 0o600 } else { 0o640 };
             sys::chmod(path, mode)?;
-            Ok(sys::fstat_ino_mode(fd)?.1 & 0o7777 == mode)
+            Ok(sys::fstat(fd)?.st_mode & 0o7777 == mode)
         }
     }
 }
@@ -171,44 +261,31 @@ pub fn dir(dir: &OsString, n: u64, call: &str) -> Res {
     let want = content(&file, "race-dir: read DIR/realsub/f")?;
     let fd = sys::open_rdonly(&file)
         .map_err(|e| Fail::Status(1, format!("race-dir: open DIR/realsub/f: {}", errmsg(&e))))?;
-    let ino = sys::fstat_ino_mode(fd)
-        .map_err(|e| Fail::Status(1, format!("race-dir: fstat DIR/realsub/f: {}", errmsg(&e))))?
-        .0;
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Arc::new(AtomicBool::new(false));
-    let flipper = {
-        let stop = Arc::clone(&stop);
-        let started = Arc::clone(&started);
-        std::thread::spawn(move || -> Result<(), String> {
-            let mv = |a: &CString, b: &CString| {
-                sys::rename(a, b).map_err(|e| format!("rename {a:?} {b:?}: {}", errmsg(&e)))
-            };
-            while !stop.load(Ordering::Relaxed) {
-                mv(&real, &sub)?;
-                mv(&sub, &real)?;
-                mv(&link, &sub)?;
-                mv(&sub, &link)?;
-                started.store(true, Ordering::Relaxed);
-            }
-            Ok(())
-        })
-    };
-    wait_for(&started, &flipper);
+    let file_ino = sys::fstat(fd)
+        .map(|st| ino(&st))
+        .map_err(|e| Fail::Status(1, format!("race-dir: fstat DIR/realsub/f: {}", errmsg(&e))))?;
+    // realsub -> sub -> realsub, linksub -> sub -> linksub.
+    let flipper = Flipper::start(4, move |k| {
+        let (a, b) = match k % 4 {
+            0 => (&real, &sub),
+            1 => (&sub, &real),
+            2 => (&link, &sub),
+            _ => (&sub, &link),
+        };
+        sys::rename(a, b).map_err(|e| format!("rename {a:?} {b:?}: {}", errmsg(&e)))
+    });
     let mut tally = Tally::default();
     for i in 0..n {
-        let got = race_call(call, &target, fd, ino, i, &want);
+        let got = race_call(call, &target, fd, file_ino, i, &want);
         tally.count(
             got.map(|hit| if hit { want.clone() } else { String::new() }),
             &want,
         );
     }
-    stop.store(true, Ordering::Relaxed);
+    let done = flipper.finish("race-dir");
     let _ = sys::close(fd);
-    match flipper.join() {
-        Ok(Ok(())) => tally.report(),
-        Ok(Err(msg)) => Err(Fail::Status(1, format!("race-dir: {msg}"))),
-        Err(_) => Err(Fail::Status(1, "race-dir: flipper panicked".into())),
-    }
+    done?;
+    tally.report()
 }
 
 /// `race-fd RW RO N [CALL]`.
@@ -225,56 +302,41 @@ pub fn fd(rw: &OsString, ro: &OsString, n: u64, call: &str) -> Res {
     let (rw_fd, ro_fd) = (open(rw, "RW")?, open(ro, "RO")?);
     // The number both threads use, first a copy of RW's fd.
     let shared = open(rw, "RW")?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Arc::new(AtomicBool::new(false));
-    let flipper = {
-        let stop = Arc::clone(&stop);
-        let started = Arc::clone(&started);
-        std::thread::spawn(move || -> Result<(), String> {
-            while !stop.load(Ordering::Relaxed) {
-                for from in [ro_fd, rw_fd] {
-                    sys::dup2(from, shared).map_err(|e| format!("dup2: {}", errmsg(&e)))?;
-                }
-                started.store(true, Ordering::Relaxed);
-            }
-            Ok(())
-        })
-    };
-    wait_for(&started, &flipper);
+    let flipper = Flipper::start(2, move |k| {
+        let from = if k % 2 == 0 { ro_fd } else { rw_fd };
+        sys::dup2(from, shared).map_err(|e| format!("dup2: {}", errmsg(&e)))
+    });
     // What an earlier run left there is not a hit of this one.
-    let ro_mtime = sys::fstat_mtime(ro_fd)
+    let ro_mtime = sys::fstat(ro_fd)
+        .map(|st| mtime(&st))
         .map_err(|e| Fail::Status(1, format!("race-fd: fstat RO: {}", errmsg(&e))))?;
     let mut tally = Tally::default();
     for i in 0..n {
         let hit_ro = if call == "fchmod" {
             let mode = if i.is_multiple_of(2) { 0o600 } else { 0o640 };
             sys::fchmod(shared, mode)
-                .and_then(|()| sys::fstat_ino_mode(ro_fd))
-                .map(|(_, m)| m & 0o7777 == mode)
+                .and_then(|()| sys::fstat(ro_fd))
+                .map(|st| st.st_mode & 0o7777 == mode)
         } else {
             let secs = 1_000_000 + i64::try_from(i).unwrap_or(0);
             sys::futimens(shared, secs)
-                .and_then(|()| sys::fstat_mtime(ro_fd))
-                .map(|m| m == secs && m != ro_mtime)
+                .and_then(|()| sys::fstat(ro_fd))
+                .map(|st| mtime(&st) == secs && secs != ro_mtime)
         };
         let got = hit_ro.map(|hit| if hit { String::new() } else { "ok".to_string() });
         tally.count(got, "ok");
     }
-    stop.store(true, Ordering::Relaxed);
-    match flipper.join() {
-        Ok(Ok(())) => tally.report(),
-        Ok(Err(msg)) => Err(Fail::Status(1, format!("race-fd: {msg}"))),
-        Err(_) => Err(Fail::Status(1, "race-fd: flipper panicked".into())),
-    }
+    flipper.finish("race-fd")?;
+    tally.report()
 }
 
 /// `race-reopen RO N`.
 pub fn reopen(ro: &OsString, n: u64) -> Res {
     let ro_fd = sys::open_rdonly(&cstring(ro)?)
         .map_err(|e| Fail::Status(1, format!("race-reopen: open RO: {}", errmsg(&e))))?;
-    let ro_ino = sys::fstat_ino_mode(ro_fd)
-        .map_err(|e| Fail::Status(1, format!("race-reopen: fstat RO: {}", errmsg(&e))))?
-        .0;
+    let ro_ino = sys::fstat(ro_fd)
+        .map(|st| ino(&st))
+        .map_err(|e| Fail::Status(1, format!("race-reopen: fstat RO: {}", errmsg(&e))))?;
     let (pipe_rd, _pipe_wr) =
         sys::pipe().map_err(|e| Fail::Status(1, format!("race-reopen: pipe: {}", errmsg(&e))))?;
     let k = 100;
@@ -282,31 +344,19 @@ pub fn reopen(ro: &OsString, n: u64) -> Res {
         .map_err(|e| Fail::Status(1, format!("race-reopen: dup2: {}", errmsg(&e))))?;
     let link =
         CString::new(format!("/proc/self/fd/{k}")).map_err(|_| Fail::Usage("link".into()))?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Arc::new(AtomicBool::new(false));
-    let flipper = {
-        let stop = Arc::clone(&stop);
-        let started = Arc::clone(&started);
-        std::thread::spawn(move || -> Result<(), String> {
-            while !stop.load(Ordering::Relaxed) {
-                for from in [ro_fd, pipe_rd] {
-                    sys::dup2(from, k).map_err(|e| format!("dup2: {}", errmsg(&e)))?;
-                }
-                started.store(true, Ordering::Relaxed);
-            }
-            Ok(())
-        })
-    };
-    wait_for(&started, &flipper);
+    let flipper = Flipper::start(2, move |i| {
+        let from = if i % 2 == 0 { ro_fd } else { pipe_rd };
+        sys::dup2(from, k).map_err(|e| format!("dup2: {}", errmsg(&e)))
+    });
     let mut tally = Tally::default();
     for _ in 0..n {
         let got = sys::open(&link, libc::O_WRONLY | libc::O_NONBLOCK, 0).and_then(|fd| {
-            let ino = sys::fstat_ino_mode(fd).map(|(ino, _)| ino);
+            let st = sys::fstat(fd);
             let _ = sys::close(fd);
-            ino
+            st
         });
-        let got = got.map(|ino| {
-            if ino == ro_ino {
+        let got = got.map(|st| {
+            if ino(&st) == ro_ino {
                 String::new()
             } else {
                 "ok".into()
@@ -314,10 +364,6 @@ pub fn reopen(ro: &OsString, n: u64) -> Res {
         });
         tally.count(got, "ok");
     }
-    stop.store(true, Ordering::Relaxed);
-    match flipper.join() {
-        Ok(Ok(())) => tally.report(),
-        Ok(Err(msg)) => Err(Fail::Status(1, format!("race-reopen: {msg}"))),
-        Err(_) => Err(Fail::Status(1, "race-reopen: flipper panicked".into())),
-    }
+    flipper.finish("race-reopen")?;
+    tally.report()
 }

@@ -557,8 +557,8 @@ fn kind(mode: libc::mode_t) -> &'static str {
     }
 }
 
-/// `stat(2)` (or `lstat(2)` when `nofollow`); returns the file type name.
-pub fn stat_kind(path: &CStr, nofollow: bool) -> io::Result<&'static str> {
+/// `stat(2)` (or `lstat(2)` when `nofollow`).
+pub fn stat(path: &CStr, nofollow: bool) -> io::Result<libc::stat> {
     // SAFETY: `st` is a zeroed stat buffer the call fills; `path` is a
     // valid NUL-terminated string.
     let (ret, st) = unsafe {
@@ -571,28 +571,16 @@ pub fn stat_kind(path: &CStr, nofollow: bool) -> io::Result<&'static str> {
         (ret, st)
     };
     cvt0(ret)?;
-    Ok(kind(st.st_mode))
+    Ok(st)
 }
 
-/// `(st_ino, st_mode)` of `stat(2)` (or `lstat(2)` when `nofollow`).
-pub fn stat_ino_mode(path: &CStr, nofollow: bool) -> io::Result<(u64, u32)> {
-    // SAFETY: as in `stat_kind`.
-    let (ret, st) = unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        let ret = if nofollow {
-            libc::lstat(path.as_ptr(), &mut st)
-        } else {
-            libc::stat(path.as_ptr(), &mut st)
-        };
-        (ret, st)
-    };
-    cvt0(ret)?;
-    #[allow(clippy::useless_conversion)]
-    Ok((u64::from(st.st_ino), st.st_mode))
+/// The file type name of `stat(2)` (or `lstat(2)` when `nofollow`).
+pub fn stat_kind(path: &CStr, nofollow: bool) -> io::Result<&'static str> {
+    Ok(kind(stat(path, nofollow)?.st_mode))
 }
 
-/// `(st_ino, st_mode)` of `fstat(2)` of `fd`.
-pub fn fstat_ino_mode(fd: libc::c_int) -> io::Result<(u64, u32)> {
+/// `fstat(2)` of `fd`.
+pub fn fstat(fd: libc::c_int) -> io::Result<libc::stat> {
     // SAFETY: `st` is a zeroed stat buffer the call fills.
     let (ret, st) = unsafe {
         let mut st: libc::stat = std::mem::zeroed();
@@ -600,21 +588,7 @@ pub fn fstat_ino_mode(fd: libc::c_int) -> io::Result<(u64, u32)> {
         (ret, st)
     };
     cvt0(ret)?;
-    #[allow(clippy::useless_conversion)]
-    Ok((u64::from(st.st_ino), st.st_mode))
-}
-
-/// `st_mtime` of `fstat(2)` of `fd`.
-pub fn fstat_mtime(fd: libc::c_int) -> io::Result<i64> {
-    // SAFETY: `st` is a zeroed stat buffer the call fills.
-    let (ret, st) = unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        let ret = libc::fstat(fd, &mut st);
-        (ret, st)
-    };
-    cvt0(ret)?;
-    #[allow(clippy::useless_conversion)]
-    Ok(i64::from(st.st_mtime))
+    Ok(st)
 }
 
 /// `futimens(fd, {secs, secs})`: utimensat(fd, NULL, times, 0).
@@ -679,6 +653,17 @@ pub fn readlink(path: &CStr) -> io::Result<Vec<u8>> {
     let n = cvt(unsafe { libc::readlink(path.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) })?;
     buf.truncate(usize::try_from(n).unwrap_or(0));
     Ok(buf)
+}
+
+/// Drops to user and group `id`: no supplementary groups, then every group
+/// id and every user id (root's capabilities go with the user ids).
+pub fn set_all_ids(id: libc::uid_t) -> io::Result<()> {
+    // SAFETY: integer arguments and a null list of length 0.
+    unsafe {
+        cvt0(libc::setgroups(0, std::ptr::null()))?;
+        cvt0(libc::setresgid(id, id, id))?;
+        cvt0(libc::setresuid(id, id, id))
+    }
 }
 
 /// `chmod(path, mode)`.
