@@ -1130,6 +1130,10 @@ impl<H: Handler> Handler for FsPolicy<H> {
         let Some(name) = table::name(abi, nr) else {
             return Watch::Trace;
         };
+        if self.anchors.reads_credentials() && anchor::changes_credentials(name) {
+            // Forgets the thread modes read from credentials (on_call).
+            return Watch::Trace;
+        }
         if socket::is_socket_call(name) {
             // Socket creation is judged even without rules (raw, packet).
             let always = matches!(name, "socket" | "socketpair" | "socketcall");
@@ -1157,6 +1161,10 @@ impl<H: Handler> Handler for FsPolicy<H> {
     }
 
     fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict {
+        if call.name.is_some_and(anchor::changes_credentials) {
+            // Before the call runs; the thread's next call reads them anew.
+            self.anchors.forget_credentials(None);
+        }
         let v = self.inner.on_call(call, mem);
         if !matches!(v, Verdict::Forward | Verdict::ForwardReport) {
             return v;
@@ -1248,10 +1256,15 @@ impl<H: Handler> Handler for FsPolicy<H> {
             self.tgids.remove(pid);
             self.results.remove(pid);
             self.anchors.release(*pid);
+            self.anchors.forget_credentials(Some(*pid));
+        }
+        if let Event::Spawned { child, .. } = event {
+            self.anchors.forget_credentials(Some(*child));
         }
         if let Event::Exec { pid, former } = event {
             self.tgids.remove(former);
             self.tgids.remove(pid);
+            self.anchors.forget_credentials(None);
         }
         self.inner.on_event(event);
     }

@@ -54,6 +54,10 @@ pub(super) struct Anchors {
     /// Per thread: the fds, and whether the wrapped handler asked for the
     /// call's result itself.
     held: HashMap<Pid, (Vec<OwnedFd>, bool)>,
+    /// Per thread: its [`Mode`] when ujail runs as root, read from its
+    /// status once and kept until a call that may change its credentials
+    /// ([`changes_credentials`]), an exec, or its death.
+    modes: HashMap<Pid, Mode>,
 }
 
 impl Anchors {
@@ -63,6 +67,24 @@ impl Anchors {
             mirror: None,
             ids: sys::own_ids(),
             held: HashMap::new(),
+            modes: HashMap::new(),
+        }
+    }
+
+    /// True when [`Anchors::mode`] reads thread credentials (ujail runs as
+    /// root): the calls that change them must then be seen.
+    pub(super) fn reads_credentials(&self) -> bool {
+        matches!(self.ids, Some((0, _)))
+    }
+
+    /// Forget what is known of thread `pid`'s credentials; all threads'
+    /// when `pid` is `None` (an exec, or a call that may change them).
+    pub(super) fn forget_credentials(&mut self, pid: Option<Pid>) {
+        match pid {
+            Some(pid) => {
+                self.modes.remove(&pid);
+            }
+            None => self.modes.clear(),
         }
     }
 
@@ -75,22 +97,28 @@ impl Anchors {
     /// race-free, documented); one that kept capabilities is refused, so
     /// that changing its ids cannot turn anchoring off while it keeps the
     /// power to use the race.
-    pub(super) fn mode(&self, pid: Pid) -> Mode {
+    pub(super) fn mode(&mut self, pid: Pid) -> Mode {
         let Some((uid, gid)) = self.ids else {
             return Mode::Plain;
         };
         if uid != 0 {
             return Mode::Anchor;
         }
-        match creds(pid) {
+        if let Some(&mode) = self.modes.get(&pid) {
+            return mode;
+        }
+        let mode = match creds(pid) {
             Some(c) if (c.fsuid, c.fsgid) == (uid, gid) || c.cap_eff & CAP_SYS_PTRACE != 0 => {
                 Mode::Anchor
             }
             Some(c) if c.cap_eff == 0 => Mode::Plain,
             Some(_) => Mode::Refuse(libc::EPERM),
-            // Unreadable (ujail out of fds?): fail closed.
-            None => Mode::Refuse(libc::EAGAIN),
-        }
+            // Unreadable (ujail out of fds?): fail closed, read again
+            // next time.
+            None => return Mode::Refuse(libc::EAGAIN),
+        };
+        self.modes.insert(pid, mode);
+        mode
     }
 
     /// `/proc/<mirror>/fd/<fd>`, the mirror started if need be.
@@ -207,6 +235,32 @@ pub(super) enum Mode {
     Refuse(i32),
 }
 
+/// Calls after which a thread's credentials may differ (both ABIs' names,
+/// the i386 16- and 32-bit id variants): its own id and capability calls,
+/// exec (set-user-id files, file capabilities), user namespaces, and
+/// `prctl` (securebits, ambient capabilities).
+pub(super) fn changes_credentials(name: &str) -> bool {
+    let name = name.strip_suffix("32").unwrap_or(name);
+    matches!(
+        name,
+        "setuid"
+            | "setgid"
+            | "setreuid"
+            | "setregid"
+            | "setresuid"
+            | "setresgid"
+            | "setfsuid"
+            | "setfsgid"
+            | "setgroups"
+            | "capset"
+            | "execve"
+            | "execveat"
+            | "prctl"
+            | "unshare"
+            | "setns"
+    )
+}
+
 /// `CAP_SYS_PTRACE` in a capability mask.
 const CAP_SYS_PTRACE: u64 = 1 << 19;
 
@@ -234,6 +288,31 @@ fn creds(pid: Pid) -> Option<Creds> {
 mod tests {
     use super::*;
     use std::path::PathBuf;
+    use ujail_regs::{table, Abi};
+
+    /// Every call of either ABI that sets ids or capabilities, or execs,
+    /// forgets what was read of the thread's credentials.
+    #[test]
+    fn every_credential_call_of_the_tables_is_listed() {
+        let mut seen = 0;
+        for abi in [Abi::I386, Abi::X86_64] {
+            for (_, name) in table::all(abi) {
+                // setpgid sets a process group, not a credential.
+                let sets_ids = name.starts_with("set")
+                    && name != "setpgid"
+                    && ["uid", "gid", "groups"].iter().any(|w| name.contains(w));
+                if sets_ids || name == "capset" || name.starts_with("execve") {
+                    assert!(changes_credentials(name), "{abi:?} {name}");
+                    seen += 1;
+                }
+            }
+        }
+        // i386: 16- and 32-bit variants of nine calls; x86_64: one each.
+        assert!(seen >= 30, "only {seen} credential calls in the tables");
+        for name in ["getuid", "getresuid32", "open", "stat64", "kill"] {
+            assert!(!changes_credentials(name), "{name}");
+        }
+    }
 
     fn resolved(path: &str, is_symlink: bool) -> Resolved {
         Resolved {
@@ -317,7 +396,7 @@ mod tests {
 
     #[test]
     fn own_thread_can_follow_anchors() {
-        let a = Anchors::new();
+        let mut a = Anchors::new();
         let me = i32::try_from(std::process::id()).unwrap();
         assert_eq!(a.mode(me), Mode::Anchor);
     }
