@@ -63,8 +63,8 @@ usage: ujail-guest <cmd> [args]
                   other content than ALLOWED's, read before the race starts;
                   E: failures with ELOOP)
   race-dir DIR N [CALL]  open DIR/sub/f N times while another thread
-                  renames DIR/realsub and DIR/linksub (a symlink) in turn to
-                  DIR/sub; prints \"leaked K allowed A failed F eloop E\" (K:
+                  exchanges DIR/sub (first DIR/realsub) and DIR/linksub (a
+                  symlink); prints \"leaked K allowed A failed F eloop E\" (K:
                   content not that of DIR/realsub/f). CALL: open (default),
                   stat, lstat (K: another inode) or chmod (0600/0640 in turn;
                   K: succeeded, but DIR/realsub/f did not get the mode)

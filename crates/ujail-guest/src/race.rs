@@ -6,10 +6,11 @@
 //!   and SECRET into it. A jail that checks the path and then lets the
 //!   kernel read the tracee's buffer again can be fooled.
 //! * `race-dir DIR N [CALL]`: the racing thread opens `DIR/sub/f` N times
-//!   while a second thread renames `DIR/realsub` (a directory) and
-//!   `DIR/linksub` (a symlink, to a directory outside the jail) in turn to
-//!   `DIR/sub` and back. A jail that checks `DIR/sub/f` and lets the kernel
-//!   walk it again can be fooled by a symlink swapped in between. CALL
+//!   while a second thread keeps exchanging (`renameat2(RENAME_EXCHANGE)`)
+//!   `DIR/sub` (first `DIR/realsub`, a directory) and `DIR/linksub` (a
+//!   symlink, to a directory outside the jail). A jail that checks
+//!   `DIR/sub/f` and lets the kernel walk it again can be fooled by one
+//!   exchange in between. CALL
 //!   (default `open`) makes it another call on `DIR/sub/f`: `stat`, `lstat`
 //!   (a leak: the inode is not that of `DIR/realsub/f`), or `chmod` (modes
 //!   0600 and 0640 in turn; a leak: the call succeeded but `DIR/realsub/f`,
@@ -264,15 +265,17 @@ pub fn dir(dir: &OsString, n: u64, call: &str) -> Res {
     let file_ino = sys::fstat(fd)
         .map(|st| ino(&st))
         .map_err(|e| Fail::Status(1, format!("race-dir: fstat DIR/realsub/f: {}", errmsg(&e))))?;
-    // realsub -> sub -> realsub, linksub -> sub -> linksub.
-    let flipper = Flipper::start(4, move |k| {
-        let (a, b) = match k % 4 {
-            0 => (&real, &sub),
-            1 => (&sub, &real),
-            2 => (&link, &sub),
-            _ => (&sub, &link),
-        };
-        sys::rename(a, b).map_err(|e| format!("rename {a:?} {b:?}: {}", errmsg(&e)))
+    // DIR/sub is the directory, then the symlink, then the directory ...:
+    // one step each way, so that a jail that lets the kernel walk the path
+    // again loses whenever one exchange lands between its check and the
+    // kernel's walk. The last round leaves realsub and linksub as found.
+    let mv = |a: &CString, b: &CString| {
+        sys::rename(a, b)
+            .map_err(|e| Fail::Status(1, format!("race-dir: rename {a:?} {b:?}: {}", errmsg(&e))))
+    };
+    mv(&real, &sub)?;
+    let flipper = Flipper::start(2, move |_| {
+        sys::exchange(&sub, &link).map_err(|e| format!("exchange {sub:?} {link:?}: {}", errmsg(&e)))
     });
     let mut tally = Tally::default();
     for i in 0..n {
@@ -285,6 +288,7 @@ pub fn dir(dir: &OsString, n: u64, call: &str) -> Res {
     let done = flipper.finish("race-dir");
     let _ = sys::close(fd);
     done?;
+    mv(&join(dir, "sub")?, &real)?;
     tally.report()
 }
 

@@ -633,6 +633,23 @@ pub fn rename(a: &CStr, b: &CStr) -> io::Result<()> {
     cvt0(unsafe { libc::rename(a.as_ptr(), b.as_ptr()) })
 }
 
+/// `renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE)`: `a` and `b`
+/// swap names in one step.
+pub fn exchange(a: &CStr, b: &CStr) -> io::Result<()> {
+    // SAFETY: both are valid NUL-terminated strings; integer arguments.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    cvt0(if ret == 0 { 0 } else { -1 })
+}
+
 /// `link(a, b)`.
 pub fn link(a: &CStr, b: &CStr) -> io::Result<()> {
     // SAFETY: both are valid NUL-terminated strings.
