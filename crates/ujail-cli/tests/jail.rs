@@ -314,38 +314,6 @@ fn wait_timeout(child: &mut Child, secs: u64) -> Option<ExitStatus> {
 // hand-made ELF programs (no libc: a handful of instructions)
 // ---------------------------------------------------------------------------
 
-/// A minimal ELF32 executable for `machine` whose code is `mov ebx,42; mov eax,1
-/// (exit); int $0x80`.
-fn elf32_exit42(machine: u16) -> Vec<u8> {
-    let base: u32 = 0x0804_8000;
-    let code: &[u8] = &[0xbb, 42, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0xcd, 0x80];
-    let total = u32::try_from(52 + 32 + code.len()).expect("small");
-    let mut v = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-    v.extend(2u16.to_le_bytes()); // e_type EXEC
-    v.extend(machine.to_le_bytes());
-    v.extend(1u32.to_le_bytes()); // e_version
-    v.extend((base + 52 + 32).to_le_bytes()); // e_entry
-    v.extend(52u32.to_le_bytes()); // e_phoff
-    v.extend(0u32.to_le_bytes()); // e_shoff
-    v.extend(0u32.to_le_bytes()); // e_flags
-    v.extend(52u16.to_le_bytes()); // e_ehsize
-    v.extend(32u16.to_le_bytes()); // e_phentsize
-    v.extend(1u16.to_le_bytes()); // e_phnum
-    v.extend(40u16.to_le_bytes()); // e_shentsize
-    v.extend(0u16.to_le_bytes()); // e_shnum
-    v.extend(0u16.to_le_bytes()); // e_shstrndx
-    v.extend(1u32.to_le_bytes()); // p_type LOAD
-    v.extend(0u32.to_le_bytes()); // p_offset
-    v.extend(base.to_le_bytes()); // p_vaddr
-    v.extend(base.to_le_bytes()); // p_paddr
-    v.extend(total.to_le_bytes()); // p_filesz
-    v.extend(total.to_le_bytes()); // p_memsz
-    v.extend(5u32.to_le_bytes()); // p_flags R+X
-    v.extend(0x1000u32.to_le_bytes()); // p_align
-    v.extend(code);
-    v
-}
-
 /// A minimal ELF64 x86_64 executable: `mov edi,42; mov eax,60 (exit); syscall`.
 fn elf64_exit42() -> Vec<u8> {
     let base: u64 = 0x40_0000;
@@ -671,7 +639,7 @@ mod exit_status {
     fn foreign_machine_is_126() {
         let mut f = Failures::default();
         let dir = TempDir::new("arm");
-        let p = dir.file("arm-prog", &elf32_exit42(40), 0o755);
+        let p = dir.file("arm-prog", &common::elf32_exit(40, 42), 0o755);
         let s = p.to_string_lossy().into_owned();
         check_error(&mut f, "ARM ELF", &jailed(&p, &[] as &[&str]), &[126], &s);
         f.finish();
@@ -682,7 +650,7 @@ mod exit_status {
     fn tiny_i386_elf() {
         let mut f = Failures::default();
         let dir = TempDir::new("tiny32");
-        let p = dir.file("tiny32", &elf32_exit42(3), 0o755);
+        let p = dir.file("tiny32", &common::elf32_exit(3, 42), 0o755);
         let j = compare(&mut f, "tiny i386 ELF", &p, &[] as &[&str]);
         f.check(j.status.code() == Some(42), || {
             format!("tiny i386 ELF: {}", show(&j))

@@ -1887,6 +1887,53 @@ fn the_fd_mirror_is_hidden() {
     f.finish();
 }
 
+/// An i386 program without `PT_GNU_STACK` runs with `READ_IMPLIES_EXEC`:
+/// its scratch area (where checked paths are placed) is mapped
+/// read+execute, not read-only. That is still an area the program cannot
+/// write, and its path calls must be judged as anyone's, not refused for
+/// want of a scratch area (they were: ENOMEM).
+#[test]
+fn a_legacy_i386_program_gets_its_path_calls_judged() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = TempDir::new("legacy");
+    let bin = tmp.mkdir("bin");
+    let ok = tmp.file("ok", "x");
+    let no = tmp.file("no", "x");
+    let mut f = Failures::default();
+    for (target, want) in [(&ok, 0), (&no, libc_eacces())] {
+        let prog = bin.join(format!("access-{want}"));
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .open(&prog)
+            .expect("create prog");
+        std::io::Write::write_all(&mut file, &common::elf32_access(&s(target)))
+            .expect("write prog");
+        drop(file);
+        let mut cmd = Command::new(common::ujail_bin());
+        cmd.args(["run", "--exec"])
+            .arg(&bin)
+            .arg("--ro")
+            .arg(&ok)
+            .arg("--")
+            .arg(&prog);
+        let r = Run::from(&common::run_with_timeout(&mut cmd, WATCHDOG));
+        f.check(r.code == Some(want), || {
+            format!(
+                "access {}: expected exit {want}, saw {r:?}",
+                target.display()
+            )
+        });
+    }
+    f.finish();
+}
+
+/// EACCES, the errno (and exit status) of a denied access(2).
+fn libc_eacces() -> i32 {
+    13
+}
+
 /// Reopening `/proc/self/fd/K` for writing while a sibling thread `dup2`s
 /// a pipe and a read-only file's fd over K: the file is never reopened for
 /// writing (the open goes through ujail's copy of the fd, judged).

@@ -192,7 +192,9 @@ impl Scratch {
             };
             lo <= self.addr
                 && end <= hi
-                && perms == "r--p"
+                // r-x: READ_IMPLIES_EXEC (an i386 program without
+                // PT_GNU_STACK) makes PROT_READ executable too.
+                && (perms == "r--p" || perms == "r-xp")
                 && dev == "00:00"
                 && inode == "0"
                 && f.next().is_none()

@@ -251,3 +251,60 @@ pub fn http_server(body: &'static str) -> u16 {
     });
     port
 }
+
+/// A minimal ELF32 executable for `machine` whose code is `mov ebx,CODE;
+/// mov eax,1 (exit); int $0x80`: no loader, no library, no path.
+pub fn elf32_exit(machine: u16, code: u8) -> Vec<u8> {
+    elf32(machine, |_| {
+        vec![0xbb, code, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0xcd, 0x80]
+    })
+}
+
+/// A minimal i386 executable without `PT_GNU_STACK` (so the kernel gives
+/// it `READ_IMPLIES_EXEC`, as it does old binaries) that calls
+/// `access(path, F_OK)` and exits with the errno (0 on success).
+pub fn elf32_access(path: &str) -> Vec<u8> {
+    elf32(3, |at| {
+        let path_at = at + 25;
+        let mut c = vec![0xb8, 33, 0, 0, 0, 0xbb]; // mov eax,33 (access); mov ebx,
+        c.extend(path_at.to_le_bytes()); // path
+        c.extend([0x31, 0xc9, 0xcd, 0x80]); // xor ecx,ecx; int $0x80
+        c.extend([0x89, 0xc3, 0xf7, 0xdb]); // mov ebx,eax; neg ebx
+        c.extend([0xb8, 1, 0, 0, 0, 0xcd, 0x80]); // mov eax,1 (exit); int $0x80
+        c.extend(path.as_bytes());
+        c.push(0);
+        c
+    })
+}
+
+/// A minimal ELF32 executable for `machine`: one read+execute `PT_LOAD` of
+/// the headers and `code(entry address)`, entered at its first byte.
+fn elf32(machine: u16, code: impl FnOnce(u32) -> Vec<u8>) -> Vec<u8> {
+    let base: u32 = 0x0804_8000;
+    let code = code(base + 52 + 32);
+    let total = u32::try_from(52 + 32 + code.len()).expect("small");
+    let mut v = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    v.extend(2u16.to_le_bytes()); // e_type EXEC
+    v.extend(machine.to_le_bytes());
+    v.extend(1u32.to_le_bytes()); // e_version
+    v.extend((base + 52 + 32).to_le_bytes()); // e_entry
+    v.extend(52u32.to_le_bytes()); // e_phoff
+    v.extend(0u32.to_le_bytes()); // e_shoff
+    v.extend(0u32.to_le_bytes()); // e_flags
+    v.extend(52u16.to_le_bytes()); // e_ehsize
+    v.extend(32u16.to_le_bytes()); // e_phentsize
+    v.extend(1u16.to_le_bytes()); // e_phnum
+    v.extend(40u16.to_le_bytes()); // e_shentsize
+    v.extend(0u16.to_le_bytes()); // e_shnum
+    v.extend(0u16.to_le_bytes()); // e_shstrndx
+    v.extend(1u32.to_le_bytes()); // p_type LOAD
+    v.extend(0u32.to_le_bytes()); // p_offset
+    v.extend(base.to_le_bytes()); // p_vaddr
+    v.extend(base.to_le_bytes()); // p_paddr
+    v.extend(total.to_le_bytes()); // p_filesz
+    v.extend(total.to_le_bytes()); // p_memsz
+    v.extend(5u32.to_le_bytes()); // p_flags R+X
+    v.extend(0x1000u32.to_le_bytes()); // p_align
+    v.extend(code);
+    v
+}
