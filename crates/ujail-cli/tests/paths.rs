@@ -1934,6 +1934,75 @@ fn libc_eacces() -> i32 {
     13
 }
 
+/// Exec of `DIR/sub/prog` while another process (not jailed) keeps
+/// exchanging `DIR/sub`, a directory in the tree the policy lets programs
+/// run from, with a symlink to a directory outside it holding another
+/// `prog`. The
+/// kernel walks the exec path again after the check, so a swap can make it
+/// run the other program; ujail pins the checked one and kills any exec
+/// that ran something else before its first instruction. The programs are
+/// tiny i386 ELF files that exit 0 (the checked one) and 42.
+#[test]
+fn race_exec_never_runs_the_swapped_program() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _race = one_race_at_a_time();
+    let n = if common::in_vm() { 200 } else { 1000 }.to_string();
+    let write_prog = |path: &Path, code: u8| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .open(path)
+            .expect("create prog");
+        std::io::Write::write_all(&mut f, &common::elf32_exit(3, code)).expect("write prog");
+    };
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let tmp = TempDir::new(&format!("rexec-{}", g.name));
+        let rw = tmp.mkdir("rw");
+        let outside = tmp.mkdir("xx");
+        tmp.mkdir("rw/realsub");
+        let prog = rw.join("realsub/prog");
+        write_prog(&prog, 0);
+        write_prog(&outside.join("prog"), 42);
+        symlink(&outside, rw.join("linksub")).expect("symlink");
+        let stop = tmp.path().join("stop");
+        let sub_prog = s(&rw.join("sub/prog"));
+        let args = ["race-exec", sub_prog.as_str(), n.as_str()];
+        // Rule paths are resolved when the policy is loaded: the granted
+        // directory is rw itself, never the name that flips.
+        let flags: Vec<OsString> = vec![
+            "run".into(),
+            "--system-ro".into(),
+            "--exec".into(),
+            rw.clone().into(),
+        ];
+        let mut flip_cmd = g.command(&["race-flip", &s(&rw), &s(&stop)]);
+        // Only a safety net: the stop file ends it.
+        let flipper =
+            std::thread::spawn(move || common::run_with_timeout(&mut flip_cmd, 5 * RACE_WATCHDOG));
+        let started = std::time::Instant::now();
+        while !rw.join("sub").exists() && started.elapsed().as_secs() < WATCHDOG {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let native = bare(&g, &args, RACE_WATCHDOG);
+        eprintln!("[{}] race-exec {n} natively: {}", g.name, native.line());
+        expect_no_leak(&mut f, &g, &format!("race-exec {n}"), || {
+            jail(&g, &flags, &args, RACE_WATCHDOG)
+        });
+        fs::write(&stop, "").expect("write stop");
+        let out = Run::from(&flipper.join().expect("race-flip thread"));
+        f.check(
+            out.line().starts_with("flips ") && out.line() != "flips 0",
+            || format!("[{}] race-flip: {out:?}", g.name),
+        );
+        f.check(prog.exists() && rw.join("linksub").is_symlink(), || {
+            format!("[{}] race-flip left the tree changed", g.name)
+        });
+    }
+    f.finish();
+}
+
 /// Reopening `/proc/self/fd/K` for writing while a sibling thread `dup2`s
 /// a pipe and a read-only file's fd over K: the file is never reopened for
 /// writing (the open goes through ujail's copy of the fd, judged).

@@ -20,10 +20,17 @@
 //! `/proc/<mirror>/fd/N[/name]`, over an fd the tracer opened on the
 //! checked path without following symlinks (the `anchor` submodule).
 //!
-//! What remains (documented in the README): `execve` gets the checked path,
-//! which the kernel walks again, and a `#!` interpreter is checked once at
-//! exec; a program of a root-run jail that switched to another user cannot
-//! follow the tracer's fd links, so its calls get the checked path too.
+//! `execve` must get the path itself (the kernel shows it to the program),
+//! so it gets the checked path, which the kernel walks again. The tracer
+//! pins the checked program (and each `#!` interpreter in its chain) with
+//! an fd opened without following symlinks, and at the exec event compares
+//! `/proc/PID/exe` with the last of them: a program that is not the checked
+//! one (a symlink swapped in between, a `binfmt_misc` format) is killed
+//! before its first instruction.
+//!
+//! What remains (documented in the README): a program of a root-run jail
+//! that switched to another user cannot follow the tracer's fd links, so
+//! its calls get the checked path.
 //! Socket calls (unix path addresses and the network policy) are in the
 //! `socket` submodule.
 //!
@@ -101,6 +108,19 @@ struct Refusal {
 
 type Checked = Result<Option<Rewrite>, Refusal>;
 
+/// `#!` interpreters checked and pinned for one exec (nested scripts are
+/// rare; a deeper chain is killed at the exec event).
+const EXEC_INTERPRETERS: usize = 4;
+
+/// `path` does not exist (not logged: the kernel's own answer).
+fn missing(path: &Path) -> Refusal {
+    Refusal {
+        errno: libc::ENOENT,
+        what: format!("{}: no such file", path.display()),
+        logged: false,
+    }
+}
+
 /// An allowed call, rewritten to read checked copies.
 struct Rewrite {
     nr: u64,
@@ -129,6 +149,10 @@ pub struct FsPolicy<H> {
     anchors: anchor::Anchors,
     /// Fds anchoring the call being judged now.
     anchoring: Vec<std::os::fd::OwnedFd>,
+    /// Per thread, its last checked exec: the program's path and the
+    /// pinned files of the program and its `#!` interpreters (the last is
+    /// what the kernel must run), until the exec event or its next call.
+    execs: HashMap<Pid, (PathBuf, Vec<std::fs::File>)>,
 }
 
 impl<H> std::fmt::Debug for FsPolicy<H> {
@@ -155,6 +179,7 @@ impl<H: Handler> FsPolicy<H> {
             results: HashMap::new(),
             anchors: anchor::Anchors::new(),
             anchoring: Vec::new(),
+            execs: HashMap::new(),
         }
     }
 
@@ -514,7 +539,15 @@ impl<H: Handler> FsPolicy<H> {
                 self.judge(&res, pa.op, mem)?;
             }
             if pa.op == PathOp::Exec {
-                self.check_interpreter(&res, mem)?;
+                let pins = self.check_exec(&res, mem)?;
+                match (&res, pins.is_empty()) {
+                    (Resolution::Path(r), false) => {
+                        self.execs.insert(call.pid, (r.path.clone(), pins));
+                    }
+                    _ => {
+                        self.execs.remove(&call.pid);
+                    }
+                }
             }
             if bytes.is_empty() {
                 continue; // the dirfd's own object: nothing to copy
@@ -809,39 +842,95 @@ impl<H: Handler> FsPolicy<H> {
         Ok(Some(args))
     }
 
-    /// A `#!` script also runs its interpreter, which the kernel opens
-    /// without a system call: it needs Exec too.
-    fn check_interpreter(&self, res: &Resolution, mem: &dyn Memory) -> Result<(), Refusal> {
+    /// The program of an exec: a `#!` script also runs its interpreter
+    /// (and that one's, up to the kernel's four levels), which the kernel
+    /// opens without a system call: each needs Exec too. Returns each
+    /// pinned ([`anchor::pin`]); a symlink swapped into the checked path
+    /// since the check fails the exec (`ELOOP`).
+    fn check_exec(
+        &self,
+        res: &Resolution,
+        mem: &dyn Memory,
+    ) -> Result<Vec<std::fs::File>, Refusal> {
         let Resolution::Path(r) = res else {
-            return Ok(());
+            return Ok(Vec::new());
         };
-        let interp = match shebang_of(&r.path) {
-            Ok(Some(i)) => i,
-            Ok(None) => return Ok(()),
-            // Missing: the kernel fails the exec (ENOENT), nothing runs.
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-            // Unreadable to the tracer: its interpreter cannot be checked.
-            Err(e) => {
-                return Err(Refusal {
-                    errno: libc::EACCES,
-                    what: format!(
-                        "{}: cannot read it to check its interpreter: {e}",
-                        r.path.display()
-                    ),
-                    logged: true,
-                })
+        let mut pins = Vec::new();
+        let mut path = r.path.clone();
+        for _ in 0..=EXEC_INTERPRETERS {
+            match anchor::pin(&path) {
+                Ok(f) => pins.push(f),
+                // Missing: the kernel's answer, given by the tracer (an
+                // unpinned program would be unchecked if it appeared).
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing(&path)),
+                Err(e) => {
+                    return Err(Refusal {
+                        errno: e.raw_os_error().unwrap_or(libc::EACCES),
+                        what: format!("{}: cannot pin the checked program: {e}", path.display()),
+                        logged: true,
+                    })
+                }
             }
-        };
-        let view = NoProcess;
-        let res =
-            resolve::resolve(&view, None, interp.as_os_str().as_bytes(), true).map_err(|e| {
-                Refusal {
+            let interp = match shebang_of(&path) {
+                Ok(Some(i)) => i,
+                Ok(None) => return Ok(pins),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing(&path)),
+                // Unreadable to the tracer: its interpreter cannot be checked.
+                Err(e) => {
+                    return Err(Refusal {
+                        errno: libc::EACCES,
+                        what: format!(
+                            "{}: cannot read it to check its interpreter: {e}",
+                            path.display()
+                        ),
+                        logged: true,
+                    })
+                }
+            };
+            let view = NoProcess;
+            let res = resolve::resolve(&view, None, interp.as_os_str().as_bytes(), true).map_err(
+                |e| Refusal {
                     errno: e.errno(),
                     what: format!("interpreter {}: {e}", interp.display()),
                     logged: false,
-                }
-            })?;
-        self.judge(&res, PathOp::Exec, mem)
+                },
+            )?;
+            self.judge(&res, PathOp::Exec, mem)?;
+            let Resolution::Path(next) = res else {
+                return Ok(Vec::new());
+            };
+            path = next.path;
+        }
+        // A deeper chain than real programs have: if the kernel follows it,
+        // the exec event finds another program than the last pinned.
+        Ok(pins)
+    }
+
+    /// Thread `former`'s exec completed as process `pid`: it must run the
+    /// program that was checked, else it is killed before it runs (logged).
+    fn verify_exec(&mut self, pid: Pid, former: Pid) {
+        let Some((path, pins)) = self.execs.remove(&former) else {
+            return;
+        };
+        let Some(last) = pins.last() else {
+            return;
+        };
+        if anchor::runs(pid, last) {
+            return;
+        }
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+            .map_or_else(|e| format!("? ({e})"), |p| p.display().to_string());
+        let verb = if self.audit { "would kill" } else { "killed" };
+        let _ = writeln!(
+            self.out,
+            "ujail: {verb}: pid {pid} execve {}: runs {}, not the program checked",
+            crate::net::printable(&path.display().to_string()),
+            crate::net::printable(&exe),
+        );
+        let _ = self.out.flush();
+        if !self.audit {
+            let _ = crate::sys::kill(pid, libc::SIGKILL);
+        }
     }
 
     fn check_open(
@@ -1161,6 +1250,8 @@ impl<H: Handler> Handler for FsPolicy<H> {
     }
 
     fn on_call(&mut self, call: &Call, mem: &mut dyn Memory) -> Verdict {
+        // An exec that failed: its pins are of no use now.
+        self.execs.remove(&call.pid);
         if call.name.is_some_and(anchor::changes_credentials) {
             // Before the call runs; the thread's next call reads them anew.
             self.anchors.forget_credentials(None);
@@ -1257,6 +1348,7 @@ impl<H: Handler> Handler for FsPolicy<H> {
             self.results.remove(pid);
             self.anchors.release(*pid);
             self.anchors.forget_credentials(Some(*pid));
+            self.execs.remove(pid);
         }
         if let Event::Spawned { child, .. } = event {
             self.anchors.forget_credentials(Some(*child));
@@ -1265,6 +1357,7 @@ impl<H: Handler> Handler for FsPolicy<H> {
             self.tgids.remove(former);
             self.tgids.remove(pid);
             self.anchors.forget_credentials(None);
+            self.verify_exec(*pid, *former);
         }
         self.inner.on_event(event);
     }

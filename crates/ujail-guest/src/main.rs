@@ -68,6 +68,11 @@ usage: ujail-guest <cmd> [args]
                   content not that of DIR/realsub/f). CALL: open (default),
                   stat, lstat (K: another inode) or chmod (0600/0640 in turn;
                   K: succeeded, but DIR/realsub/f did not get the mode)
+  race-exec PROG N  exec PROG N times (forked); prints \"leaked K allowed A
+                  failed F eloop E\" (A: exit 0, K: exit 42, F: the exec
+                  failed or the child was killed)
+  race-flip DIR STOP  exchange DIR/sub (first DIR/realsub) and DIR/linksub
+                  until STOP exists, then put them back; prints \"flips K\"
   race-fd RW RO N [CALL]  fchmod one fd number N times (0600/0640 in
                   turn; CALL futimens: set its times, new ones each call)
                   while another thread dup2s an fd of RW and one of RO over
@@ -227,6 +232,8 @@ fn run(args: &[OsString]) -> Res {
             race::dir(&rest[0], number(&rest[1])?, &rest[2].to_string_lossy())
         }
         "race-dir" => argc(2).and_then(|()| race::dir(&rest[0], number(&rest[1])?, "open")),
+        "race-exec" => argc(2).and_then(|()| race::exec(&rest[0], number(&rest[1])?)),
+        "race-flip" => argc(2).and_then(|()| race::flip(&rest[0], &rest[1])),
         "segv" => argc(0).and_then(|()| {
             sys::no_core_dump();
             sys::segv()

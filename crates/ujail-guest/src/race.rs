@@ -38,6 +38,12 @@
 //! with the racing thread so that, under TCG, no call ever saw the allowed
 //! state.
 //!
+//! * `race-exec PROG N`: execs PROG (in a forked child) N times; the
+//!   checked program exits 0, the other one 42 (a leak). Meanwhile a
+//!   separate, unjailed
+//!   `race-flip DIR STOP` exchanges `DIR/sub` (first `DIR/realsub`) and
+//!   `DIR/linksub` until the file STOP exists, then puts them back.
+//!
 //! All print `leaked K allowed A failed F eloop E`: K opens read content
 //! other than the allowed file's (read once before the race starts), A read
 //! the allowed file, F failed, E of them with ELOOP.
@@ -370,4 +376,51 @@ pub fn reopen(ro: &OsString, n: u64) -> Res {
     }
     flipper.finish("race-reopen")?;
     tally.report()
+}
+
+/// `race-exec PROG N`.
+pub fn exec(prog: &OsString, n: u64) -> Res {
+    let path = cstring(prog)?;
+    let argv = [path.clone()];
+    let mut tally = Tally::default();
+    for _ in 0..n {
+        // The child's exit status: the program's, or 100 + the exec's errno.
+        let pid = sys::fork_run(|| 100 + sys::execv(&path, &argv).raw_os_error().unwrap_or(0))
+            .map_err(|e| Fail::Status(1, format!("race-exec: fork: {}", errmsg(&e))))?;
+        let status = sys::waitpid(pid)
+            .map_err(|e| Fail::Status(1, format!("race-exec: waitpid: {}", errmsg(&e))))?;
+        let got = match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+            (true, 0) => Ok("ok".to_string()),
+            (true, 42) => Ok(String::new()),
+            (true, code) if code > 100 => Err(std::io::Error::from_raw_os_error(code - 100)),
+            _ => Err(std::io::Error::other("killed")),
+        };
+        tally.count(got, "ok");
+    }
+    tally.report()
+}
+
+/// `race-flip DIR STOP`.
+pub fn flip(dir: &OsString, stop: &OsString) -> Res {
+    let (real, link, sub) = (
+        join(dir, "realsub")?,
+        join(dir, "linksub")?,
+        join(dir, "sub")?,
+    );
+    let stop = cstring(stop)?;
+    let fail = |what: &str, e: std::io::Error| {
+        Fail::Status(1, format!("race-flip: {what}: {}", errmsg(&e)))
+    };
+    sys::rename(&real, &sub).map_err(|e| fail("rename realsub", e))?;
+    let mut holds = Holds(0x2545_f491_4f6c_dd1d);
+    let mut flips = 0u64;
+    while sys::access(&stop, libc::F_OK).is_err() {
+        for _ in 0..2 {
+            sys::exchange(&sub, &link).map_err(|e| fail("exchange", e))?;
+            holds.hold();
+        }
+        flips += 2;
+    }
+    sys::rename(&sub, &real).map_err(|e| fail("rename sub", e))?;
+    say(&format!("flips {flips}"))
 }

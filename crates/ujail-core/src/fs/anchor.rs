@@ -224,6 +224,29 @@ impl Drop for Anchors {
     }
 }
 
+/// The object at the checked path `path` (absolute, no symlink left),
+/// opened `O_PATH` without following symlinks: `ELOOP` if one was swapped
+/// in since the check. Held, it keeps its inode from being reused, so it
+/// can be compared with what an exec ran.
+pub(super) fn pin(path: &std::path::Path) -> io::Result<std::fs::File> {
+    let c = CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    sys::openat2(&c, O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS).map(std::fs::File::from)
+}
+
+/// True when `file` is the file process `pid` runs (`/proc/PID/exe`);
+/// false also when either cannot be looked at.
+pub(super) fn runs(pid: Pid, file: &std::fs::File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (
+        std::fs::metadata(format!("/proc/{pid}/exe")),
+        file.metadata(),
+    ) {
+        (Ok(exe), Ok(pinned)) => (exe.dev(), exe.ino()) == (pinned.dev(), pinned.ino()),
+        _ => false,
+    }
+}
+
 /// How a thread's checked paths reach the kernel ([`Anchors::mode`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Mode {
