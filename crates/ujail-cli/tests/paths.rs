@@ -1934,6 +1934,56 @@ fn libc_eacces() -> i32 {
     13
 }
 
+/// An exec of a descriptor (`execveat(fd, "", AT_EMPTY_PATH)`) runs what
+/// the descriptor holds: judged as its file (exec rights), pinned through
+/// ujail's copy of the descriptor, `#!` line included.
+#[test]
+fn execs_of_descriptors_are_judged_and_run() {
+    use std::os::unix::fs::OpenOptionsExt;
+    let write = |path: &Path, bytes: &[u8]| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o755)
+            .open(path)
+            .expect("create program");
+        std::io::Write::write_all(&mut f, bytes).expect("write program");
+    };
+    let mut f = Failures::default();
+    for g in common::guests() {
+        let tmp = TempDir::new(&format!("fexec-{}", g.name));
+        let bin = tmp.mkdir("bin");
+        let ro = tmp.mkdir("ro");
+        write(&bin.join("prog"), &common::elf32_exit(3, 42));
+        write(&bin.join("script"), b"#!/bin/sh\nexit 7\n");
+        write(&ro.join("prog"), &common::elf32_exit(3, 42));
+        let flags: Vec<OsString> = vec![
+            "run".into(),
+            "--system-ro".into(),
+            "--exec".into(),
+            bin.clone().into(),
+            "--ro".into(),
+            ro.clone().into(),
+        ];
+        let cases = [
+            (bin.join("prog"), 42, ""),
+            (bin.join("script"), 7, ""),
+            (ro.join("prog"), 1, "fexec: Permission denied"),
+        ];
+        for (prog, code, line) in cases {
+            let r = jail(&g, &flags, &["fs", "fexec", &s(&prog)], WATCHDOG);
+            f.check(r.code == Some(code) && r.line() == line, || {
+                format!(
+                    "[{}] fexec {}: expected exit {code} and {line:?}, saw {r:?}",
+                    g.name,
+                    prog.display()
+                )
+            });
+        }
+    }
+    f.finish();
+}
+
 /// Exec of `DIR/sub/prog` while another process (not jailed) keeps
 /// exchanging `DIR/sub`, a directory in the tree the policy lets programs
 /// run from, with a symlink to a directory outside it holding another

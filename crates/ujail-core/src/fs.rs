@@ -108,9 +108,9 @@ struct Refusal {
 
 type Checked = Result<Option<Rewrite>, Refusal>;
 
-/// `#!` interpreters checked and pinned for one exec (nested scripts are
-/// rare; a deeper chain is killed at the exec event).
-const EXEC_INTERPRETERS: usize = 4;
+/// `#!` interpreters checked and pinned for one exec: as many as the
+/// kernel follows (`exec_binprm` stops at depth 5).
+const EXEC_INTERPRETERS: usize = 5;
 
 /// `path` does not exist (not logged: the kernel's own answer).
 fn missing(path: &Path) -> Refusal {
@@ -517,6 +517,12 @@ impl<H: Handler> FsPolicy<H> {
                     continue;
                 }
             }
+            // An exec of a descriptor runs what the descriptor holds.
+            let exec_fd = match (pa.op, on_fd) {
+                (PathOp::Exec, true) => Some((call.pid, dirfd.unwrap_or(-100))),
+                (PathOp::Exec, false) if raw != 0 => self.fd_link(&view, dirfd, &bytes, mem)?,
+                _ => None,
+            };
             let res = if on_fd {
                 resolve::resolve_fd(&view, dirfd.unwrap_or(-100))
             } else if raw == 0 {
@@ -539,14 +545,15 @@ impl<H: Handler> FsPolicy<H> {
                 self.judge(&res, pa.op, mem)?;
             }
             if pa.op == PathOp::Exec {
-                let pins = self.check_exec(&res, mem)?;
-                match (&res, pins.is_empty()) {
-                    (Resolution::Path(r), false) => {
-                        self.execs.insert(call.pid, (r.path.clone(), pins));
-                    }
-                    _ => {
-                        self.execs.remove(&call.pid);
-                    }
+                let first = match exec_fd {
+                    Some(link) => Some(self.exec_fd_pin(link)?),
+                    None => None,
+                };
+                let (shown, pins) = self.check_exec(&res, first, mem)?;
+                if pins.is_empty() {
+                    self.execs.remove(&call.pid);
+                } else {
+                    self.execs.insert(call.pid, (shown, pins));
                 }
             }
             if bytes.is_empty() {
@@ -843,49 +850,58 @@ impl<H: Handler> FsPolicy<H> {
     }
 
     /// The program of an exec: a `#!` script also runs its interpreter
-    /// (and that one's, up to the kernel's four levels), which the kernel
-    /// opens without a system call: each needs Exec too. Returns each
-    /// pinned ([`anchor::pin`]); a symlink swapped into the checked path
-    /// since the check fails the exec (`ELOOP`).
+    /// (and that one's, up to the kernel's five levels), which the kernel
+    /// opens without a system call: each needs Exec too. Returns the path
+    /// the program was checked as and each file of the chain pinned
+    /// ([`anchor::pin`]; a symlink swapped into a checked path since the
+    /// check fails the exec with `ELOOP`). `first`: the program itself,
+    /// already held (an exec of a descriptor: ujail's copy of it). The `#!`
+    /// line is read through the pins, never through a path again.
     fn check_exec(
         &self,
         res: &Resolution,
+        first: Option<std::fs::File>,
         mem: &dyn Memory,
-    ) -> Result<Vec<std::fs::File>, Refusal> {
-        let Resolution::Path(r) = res else {
-            return Ok(Vec::new());
+    ) -> Result<(PathBuf, Vec<std::fs::File>), Refusal> {
+        let mut path = match res {
+            Resolution::Path(r) => r.path.clone(),
+            Resolution::Anon(what) => PathBuf::from(what),
+        };
+        let shown = path.clone();
+        let mut next = match (res, first) {
+            (_, Some(f)) => Some(f),
+            (Resolution::Path(_), None) => None,
+            // An object without a path that is not a descriptor: nothing
+            // the tracer can hold (the exec is still of a jailed object).
+            (Resolution::Anon(_), None) => return Ok((shown, Vec::new())),
         };
         let mut pins = Vec::new();
-        let mut path = r.path.clone();
         for _ in 0..=EXEC_INTERPRETERS {
-            match anchor::pin(&path) {
-                Ok(f) => pins.push(f),
-                // Missing: the kernel's answer, given by the tracer (an
-                // unpinned program would be unchecked if it appeared).
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing(&path)),
-                Err(e) => {
-                    return Err(Refusal {
+            let file = match next.take() {
+                Some(f) => f,
+                None => anchor::pin(&path).map_err(|e| match e.kind() {
+                    // Missing: the kernel's answer, given by the tracer (an
+                    // unpinned program would be unchecked if it appeared).
+                    io::ErrorKind::NotFound => missing(&path),
+                    _ => Refusal {
                         errno: e.raw_os_error().unwrap_or(libc::EACCES),
                         what: format!("{}: cannot pin the checked program: {e}", path.display()),
                         logged: true,
-                    })
-                }
-            }
-            let interp = match shebang_of(&path) {
-                Ok(Some(i)) => i,
-                Ok(None) => return Ok(pins),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(missing(&path)),
-                // Unreadable to the tracer: its interpreter cannot be checked.
-                Err(e) => {
-                    return Err(Refusal {
-                        errno: libc::EACCES,
-                        what: format!(
-                            "{}: cannot read it to check its interpreter: {e}",
-                            path.display()
-                        ),
-                        logged: true,
-                    })
-                }
+                    },
+                })?,
+            };
+            let interp = shebang_in(&file).map_err(|e| Refusal {
+                // The kernel's answer for an exec of a non-regular file.
+                errno: libc::EACCES,
+                what: format!(
+                    "{}: cannot read it to check its interpreter: {e}",
+                    path.display()
+                ),
+                logged: true,
+            })?;
+            pins.push(file);
+            let Some(interp) = interp else {
+                return Ok((shown, pins));
             };
             let view = NoProcess;
             let res = resolve::resolve(&view, None, interp.as_os_str().as_bytes(), true).map_err(
@@ -896,14 +912,41 @@ impl<H: Handler> FsPolicy<H> {
                 },
             )?;
             self.judge(&res, PathOp::Exec, mem)?;
-            let Resolution::Path(next) = res else {
-                return Ok(Vec::new());
+            let Resolution::Path(r) = res else {
+                return Err(Refusal {
+                    errno: libc::EACCES,
+                    what: format!("interpreter {}: not a file", interp.display()),
+                    logged: true,
+                });
             };
-            path = next.path;
+            path = r.path;
         }
-        // A deeper chain than real programs have: if the kernel follows it,
-        // the exec event finds another program than the last pinned.
-        Ok(pins)
+        // A deeper chain than the kernel follows: it fails the exec, and
+        // if not, the exec event finds another program than the last pin.
+        Ok((shown, pins))
+    }
+
+    /// ujail's copy of the descriptor `link` (thread, fd) that an exec
+    /// names (`execveat(fd, "", AT_EMPTY_PATH)`, `/proc/self/fd/N`): what
+    /// the kernel will run, whatever the descriptor's path now leads to.
+    fn exec_fd_pin(&self, link: (Pid, i32)) -> Result<std::fs::File, Refusal> {
+        let (tid, fd) = link;
+        let tgid = self
+            .tgids
+            .get(&tid)
+            .copied()
+            .unwrap_or_else(|| read_tgid(tid).unwrap_or(tid));
+        crate::sys::tracee_fd(tid, tgid, fd)
+            .map(std::fs::File::from)
+            .map_err(|e| Refusal {
+                errno: if e.raw_os_error() == Some(libc::EBADF) {
+                    libc::EBADF
+                } else {
+                    libc::EACCES
+                },
+                what: format!("exec of fd {fd}: {e}"),
+                logged: false,
+            })
     }
 
     /// Thread `former`'s exec completed as process `pid`: it must run the
@@ -1624,9 +1667,31 @@ pub fn shebang(path: &Path) -> Option<PathBuf> {
 /// The interpreter of a `#!` script: `Ok(None)` when `path` is not one,
 /// `Err` when it cannot be read.
 fn shebang_of(path: &Path) -> io::Result<Option<PathBuf>> {
+    shebang_line(std::fs::File::open(path)?)
+}
+
+/// The interpreter of the `#!` script held by `file` (an `O_PATH` pin),
+/// read through ujail's own `/proc/self/fd` link to it, non-blocking: a
+/// program that is not a regular file is refused (the kernel does too)
+/// before anything could block on it.
+fn shebang_in(file: &std::fs::File) -> io::Result<Option<PathBuf>> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::from_raw_os_error(libc::EACCES));
+    }
+    let reopened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(format!("/proc/self/fd/{}", file.as_raw_fd()))?;
+    shebang_line(reopened)
+}
+
+/// The interpreter named by a `#!` line at the start of `file`.
+fn shebang_line(mut file: std::fs::File) -> io::Result<Option<PathBuf>> {
     use std::io::Read;
     let mut head = [0u8; 256];
-    let n = std::fs::File::open(path)?.read(&mut head)?;
+    let n = file.read(&mut head)?;
     let Some(line) = head[..n].strip_prefix(b"#!") else {
         return Ok(None);
     };

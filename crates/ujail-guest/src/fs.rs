@@ -157,6 +157,12 @@ pub fn run(args: &[OsString]) -> Res {
                 .map_err(fail)
                 .and_then(|l| say(&l))
         }
+        "fexec" => {
+            // Open PATH, then run it through the descriptor.
+            let a = want(1)?;
+            let fd = sys::open(&a[0], libc::O_RDONLY, 0).map_err(fail)?;
+            Err(fail(sys::execveat_fd(fd, &a)))
+        }
         "exec" if !rest.is_empty() => {
             let argv = rest.iter().map(cstring).collect::<Result<Vec<_>, _>>()?;
             let err = sys::execv(&argv[0], &argv);

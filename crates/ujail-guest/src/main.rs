@@ -47,7 +47,8 @@ usage: ujail-guest <cmd> [args]
       lstat PATH | access PATH | unlink PATH | mkdir PATH | rmdir PATH
       rename A B | link A B | symlink TARGET LINK | readlink PATH
       chmod PATH OCTAL | chdir-read DIR REL | openat-read DIR REL
-      exec PATH ARGS... | truncate PATH LEN | utimes PATH
+      exec PATH ARGS... | fexec PATH (execveat of an fd of PATH, AT_EMPTY_PATH)
+      truncate PATH LEN | utimes PATH
       opath-chmod LINK OCTAL (chmod of /proc/self/fd/N, N an O_PATH fd of
       the symlink LINK) | mirror PATH (stat PATH, then find ujail's fd mirror in the checked
       copies: \"mirror fd/0: TARGET\" or \"mirror fd/0: strerror\")

@@ -224,6 +224,27 @@ pub fn open_rdonly(path: &CStr) -> io::Result<libc::c_int> {
     cvt(unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) })
 }
 
+/// `execveat(fd, "", argv, {}, AT_EMPTY_PATH)`: runs the file open on
+/// `fd`; returns only on failure.
+pub fn execveat_fd(fd: libc::c_int, argv: &[CString]) -> io::Error {
+    let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    ptrs.push(std::ptr::null());
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    // SAFETY: the empty path, every `argv` entry and `envp` are valid and
+    // outlive the call; both arrays are NULL-terminated.
+    unsafe {
+        libc::syscall(
+            libc::SYS_execveat,
+            fd,
+            c"".as_ptr(),
+            ptrs.as_ptr(),
+            envp.as_ptr(),
+            libc::AT_EMPTY_PATH,
+        )
+    };
+    io::Error::last_os_error()
+}
+
 /// `execv(path, argv)`; returns only on failure.
 pub fn execv(path: &CStr, argv: &[CString]) -> io::Error {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
