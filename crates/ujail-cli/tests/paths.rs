@@ -1819,7 +1819,8 @@ fn anchored_calls_work_without_privilege() {
 /// stats it again gets an answer both times: anchored first, then the
 /// plain checked path. A jail that kept the first reading would hand the
 /// second stat a link `nobody` may not follow (EACCES). Run without root,
-/// the program cannot drop and says so.
+/// the program cannot drop and says so. A program that keeps uid 0 but
+/// drops its capabilities must still be able to follow the links.
 #[test]
 fn a_program_that_drops_root_is_seen_to() {
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
@@ -1853,6 +1854,12 @@ fn a_program_that_drops_root_is_seen_to() {
                 "[{}] drop-stat (root: {root}): expected {want:?}, saw {r:?}",
                 g.name
             )
+        });
+        // Root without capabilities (uid 0 kept): the fd mirror holds none
+        // either, so its links stay open to the program.
+        let r = jail(&g, &flags, &["fs", "capdrop-stat", &s(&file)], WATCHDOG);
+        f.check(r.line() == "capdrop-stat ok file file", || {
+            format!("[{}] capdrop-stat (root: {root}): saw {r:?}", g.name)
         });
     }
     f.finish();

@@ -565,6 +565,25 @@ pub(crate) fn own_ids() -> Option<(u32, u32)> {
     Some((r, gr))
 }
 
+/// `_LINUX_CAPABILITY_VERSION_3` (two 32-bit words per set).
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// `struct __user_cap_header_struct`.
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: c_int,
+}
+
+/// `struct __user_cap_data_struct`.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
 /// Start ujail's fd mirror: a process that shares ujail's fd table
 /// (`clone(CLONE_FILES)`), is dumpable, blocks every signal and does
 /// nothing but wait for ujail to end (a pidfd of ujail). Its
@@ -602,7 +621,7 @@ pub(crate) fn spawn_fd_mirror() -> io::Result<pid_t> {
     if first == 0 {
         // SAFETY: the intermediate child: only async-signal-safe calls on
         // its own copy of the memory (getppid, raw syscalls, write, _exit);
-        // the grandchild likewise (sigprocmask, prctl, getpid, poll, write,
+        // the grandchild likewise (sigprocmask, capset, prctl, getpid, poll, write,
         // _exit). Neither returns. `all` is a filled sigset_t; `pfd` one
         // pollfd. Exactly one of them writes 4 bytes to the pipe: the
         // mirror's pid once it is dumpable, or -1.
@@ -622,6 +641,17 @@ pub(crate) fn spawn_fd_mirror() -> io::Result<pid_t> {
                 let mut all: libc::sigset_t = std::mem::zeroed();
                 libc::sigfillset(&mut all);
                 libc::sigprocmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+                // No capability at all: following a process's fd links
+                // needs the caller's effective capabilities to cover the
+                // process's permitted ones (commoncap), so a root-run
+                // jail's program that dropped some would be refused.
+                // Failing leaves it stricter, never looser.
+                let header = CapHeader {
+                    version: LINUX_CAPABILITY_VERSION_3,
+                    pid: 0,
+                };
+                let none = [CapData::default(); 2];
+                libc::syscall(libc::SYS_capset, &raw const header, none.as_ptr());
                 if libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) != 0 {
                     say(-1);
                     libc::_exit(1);

@@ -110,6 +110,14 @@ pub fn run(args: &[OsString]) -> Res {
             let after = sys::stat_kind(&a[1], false).map_err(fail)?;
             say(&format!("drop-stat ok {before} {after}"))
         }
+        "capdrop-stat" => {
+            // stat PATH, drop every capability (ids unchanged), stat again.
+            let a = want(1)?;
+            let before = sys::stat_kind(&a[0], false).map_err(fail)?;
+            sys::drop_all_caps().map_err(fail)?;
+            let after = sys::stat_kind(&a[0], false).map_err(fail)?;
+            say(&format!("capdrop-stat ok {before} {after}"))
+        }
         "readlink" => {
             let a = want(1)?;
             let target = sys::readlink(&a[0]).map_err(fail)?;

@@ -54,6 +54,8 @@ usage: ujail-guest <cmd> [args]
       copies: \"mirror fd/0: TARGET\" or \"mirror fd/0: strerror\")
       drop-stat ID PATH (stat PATH, setresgid/setresuid all to ID, stat
       PATH again: \"drop-stat ok KIND KIND\")
+      capdrop-stat PATH (stat PATH, drop every capability, stat PATH again:
+      \"capdrop-stat ok KIND KIND\")
   raw NR [A0..A5] one raw system call with the native instruction; arguments
                   are decimal, -decimal, 0xhex, `buf` (a zeroed 1 KiB buffer),
                   `pid` or `ppid` (getpid/getppid); prints \"ret N\" or

@@ -704,6 +704,24 @@ pub fn set_all_ids(id: libc::uid_t) -> io::Result<()> {
     }
 }
 
+/// Drops every capability of the calling thread (effective, permitted,
+/// inheritable), its ids unchanged.
+pub fn drop_all_caps() -> io::Result<()> {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: libc::c_int,
+    }
+    let header = Header {
+        version: 0x2008_0522, // _LINUX_CAPABILITY_VERSION_3
+        pid: 0,
+    };
+    let none = [0u32; 6]; // two {effective, permitted, inheritable}
+                          // SAFETY: a valid header and two zeroed data structs the call reads.
+    let ret = unsafe { libc::syscall(libc::SYS_capset, &raw const header, none.as_ptr()) };
+    cvt0(if ret == 0 { 0 } else { -1 })
+}
+
 /// `chmod(path, mode)`.
 pub fn chmod(path: &CStr, mode: libc::mode_t) -> io::Result<()> {
     // SAFETY: `path` is a valid NUL-terminated string.
