@@ -661,9 +661,14 @@ impl<H: Handler> Tracer<H> {
                     }
                     if let Some(p) = approved.patch {
                         // Unpatch, and rewind to the program's own syscall
-                        // instruction (ip is at the patched one).
+                        // instruction (ip is at the patched one), from the
+                        // registers of its entry: this stop is not a
+                        // syscall stop (an interrupt before the patched
+                        // instruction ran, with a signal pending), so the
+                        // kernel's orig_ax now is -1, and the program would
+                        // make call -1 (ENOSYS) instead of its own.
                         poke(pid, p.at, &p.saved)?;
-                        let mut regs = Self::get_regs(pid)?;
+                        let mut regs = p.regs;
                         regs.set_ip(p.at);
                         Self::set_regs(pid, &rewound(regs, approved.insn_len))?;
                     }
