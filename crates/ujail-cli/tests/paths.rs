@@ -1747,10 +1747,7 @@ fn unix_path_sockets_follow_the_path_rules() {
 #[test]
 fn anchored_calls_work_without_privilege() {
     use std::os::unix::process::CommandExt;
-    let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
-        use std::os::unix::fs::MetadataExt;
-        m.uid() == 0
-    });
+    let root = running_as_root();
     let mut f = Failures::default();
     for g in common::guests() {
         let tmp = TempDir::new(&format!("unpriv-{}", g.name));
@@ -1823,10 +1820,7 @@ fn anchored_calls_work_without_privilege() {
 /// drops its capabilities must still be able to follow the links.
 #[test]
 fn a_program_that_drops_root_is_seen_to() {
-    let root = std::fs::metadata("/proc/self").is_ok_and(|m| {
-        use std::os::unix::fs::MetadataExt;
-        m.uid() == 0
-    });
+    let root = running_as_root();
     let mut f = Failures::default();
     for g in common::guests() {
         let tmp = TempDir::new(&format!("drop-{}", g.name));
@@ -1934,6 +1928,12 @@ fn a_legacy_i386_program_gets_its_path_calls_judged() {
         });
     }
     f.finish();
+}
+
+/// True when the tests run as root (`/proc/self` is owned by uid 0).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// EACCES, the errno (and exit status) of a denied access(2).

@@ -112,6 +112,20 @@ type Checked = Result<Option<Rewrite>, Refusal>;
 /// kernel follows (`exec_binprm` stops at depth 5).
 const EXEC_INTERPRETERS: usize = 5;
 
+/// ujail could not copy a tracee's fd (`what`): `bad_fd` when it is not
+/// open (the caller's kernel answer), else `EACCES` (not logged).
+fn fd_copy_refusal(e: &io::Error, bad_fd: i32, what: String) -> Refusal {
+    Refusal {
+        errno: if e.raw_os_error() == Some(libc::EBADF) {
+            bad_fd
+        } else {
+            libc::EACCES
+        },
+        what: format!("{what}: {e}"),
+        logged: false,
+    }
+}
+
 /// `path` does not exist (not logged: the kernel's own answer).
 fn missing(path: &Path) -> Refusal {
     Refusal {
@@ -711,6 +725,14 @@ impl<H: Handler> FsPolicy<H> {
         place_cstr(mem, &anchored)
     }
 
+    /// Thread `tid`'s process id: as recorded, else from its status.
+    fn tgid_of(&self, tid: Pid) -> Pid {
+        self.tgids
+            .get(&tid)
+            .copied()
+            .unwrap_or_else(|| read_tgid(tid).unwrap_or(tid))
+    }
+
     /// ujail's copy of descriptor `link` and its anchored path, or the
     /// refusal of `mode`.
     fn copy_fd(&mut self, link: (Pid, i32), mode: Mode) -> Result<(i32, Vec<u8>), Refusal> {
@@ -718,22 +740,10 @@ impl<H: Handler> FsPolicy<H> {
             return Err(cannot_anchor(errno));
         }
         let (tid, fd) = link;
-        let tgid = self
-            .tgids
-            .get(&tid)
-            .copied()
-            .unwrap_or_else(|| read_tgid(tid).unwrap_or(tid));
+        let tgid = self.tgid_of(tid);
         self.anchors
             .tracee_fd(tid, tgid, fd, &mut self.anchoring)
-            .map_err(|e| Refusal {
-                errno: if e.raw_os_error() == Some(libc::EBADF) {
-                    libc::ENOENT
-                } else {
-                    libc::EACCES
-                },
-                what: format!("/proc/{tid}/fd/{fd}: {e}"),
-                logged: false,
-            })
+            .map_err(|e| fd_copy_refusal(&e, libc::ENOENT, format!("/proc/{tid}/fd/{fd}")))
     }
 
     /// An open of a descriptor's magic link: rewritten to `openat2` of the
@@ -931,22 +941,10 @@ impl<H: Handler> FsPolicy<H> {
     /// the kernel will run, whatever the descriptor's path now leads to.
     fn exec_fd_pin(&self, link: (Pid, i32)) -> Result<std::fs::File, Refusal> {
         let (tid, fd) = link;
-        let tgid = self
-            .tgids
-            .get(&tid)
-            .copied()
-            .unwrap_or_else(|| read_tgid(tid).unwrap_or(tid));
+        let tgid = self.tgid_of(tid);
         crate::sys::tracee_fd(tid, tgid, fd)
             .map(std::fs::File::from)
-            .map_err(|e| Refusal {
-                errno: if e.raw_os_error() == Some(libc::EBADF) {
-                    libc::EBADF
-                } else {
-                    libc::EACCES
-                },
-                what: format!("exec of fd {fd}: {e}"),
-                logged: false,
-            })
+            .map_err(|e| fd_copy_refusal(&e, libc::EBADF, format!("exec of fd {fd}")))
     }
 
     /// Thread `former`'s exec completed as process `pid`: it must run the
